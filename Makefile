@@ -1,0 +1,82 @@
+# The README's two commands: `make book` builds the website, `make test` runs every test.
+# Both create the virtual environment (.venv) and install everything on first use.
+# Fast mode (small sizes) unless called with FULL=1, e.g. `make book FULL=1` on a GPU machine.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8000
+
+ifdef FULL
+export SSLBOOK_FAST := 0
+else
+export SSLBOOK_FAST := 1
+endif
+# No progress-bar residue in executed pages.
+export SSLBOOK_PROGRESS ?= 0
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+CHAPTER_NOTEBOOKS = $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
+NBVAL := $(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
+         --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: help venv book test lint pytest nbval workflows serve verify-seeds sync clean
+
+help:
+	@echo "make book          build the website into _build/html (executes every chapter)"
+	@echo "make test          ruff, pytest (package, pairing, built site), nbval on every chapter, workflow checks"
+	@echo "make serve         serve _build/html on http://127.0.0.1:$(PORT)/"
+	@echo "make verify-seeds  run every chapter at seeds 0-4 (local, not in CI)"
+	@echo "make sync          regenerate each chapter's .ipynb from its .md (jupytext)"
+	@echo "FULL=1             full mode (large runs, meant for a GPU)"
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -r requirements.txt
+	$(BIN)/python -m pip install --no-deps -e .
+	touch $@
+
+venv: $(STAMP)
+
+book: $(STAMP)
+	rm -rf _build/html _build/jupyter_execute _build/.doctrees
+	$(BIN)/jupyter-book build -W -n --keep-going .
+	@echo
+	@echo "Book built: file://$(CURDIR)/_build/html/index.html  (or: make serve)"
+
+lint: $(STAMP)
+	$(BIN)/ruff check sslbook tests
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+nbval: $(STAMP)
+	$(NBVAL) $(CHAPTER_NOTEBOOKS)
+
+workflows: $(STAMP)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline .github/workflows/
+
+test: lint pytest nbval workflows
+	@echo "make test: all checks passed."
+
+serve:
+	@test -f _build/html/index.html || { echo "No build: run 'make book' first"; exit 1; }
+	@echo "Serving the book at http://127.0.0.1:$(PORT)/  (Ctrl-C to stop)"
+	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+verify-seeds: $(STAMP)
+	for seed in 0 1 2 3 4; do echo "== SSLBOOK_SEED=$$seed"; SSLBOOK_SEED=$$seed $(NBVAL) $(CHAPTER_NOTEBOOKS); done
+
+sync: $(STAMP)
+	for md in $$(grep -rl --include='*.md' '^```{code-cell}' book | grep -v '/_'); do \
+	  $(BIN)/jupytext --to ipynb $$md -o $${md%.md}.ipynb; done
+
+clean:
+	rm -rf _build

@@ -1,0 +1,20 @@
+"""sslbook: the companion package of *Understanding Self-Supervised Representation Learning*.
+
+Chapters call this package; it holds the synthetic data models of the theory (:mod:`sslbook.data`),
+encoders (:mod:`sslbook.models`), the training loop (:mod:`sslbook.train`), probes and metrics
+(:mod:`sslbook.probes`), exact population quantities and bounds (:mod:`sslbook.theory`), assertion helpers
+(:mod:`sslbook.testing`) and the house plotting style (:mod:`sslbook.plotting`).
+
+Every chapter starts with::
+
+    import sslbook
+    ctx = sslbook.setup()   # seeds from SSLBOOK_SEED (default 0), plot style, prints device/mode/seed
+"""
+
+__version__ = "0.1.0"
+
+from sslbook import config, data, probes, testing, theory  # noqa: E402
+from sslbook.device import get_device  # noqa: E402
+from sslbook.session import Session, setup  # noqa: E402
+
+__all__ = ["Session", "__version__", "config", "data", "get_device", "probes", "setup", "testing", "theory"]

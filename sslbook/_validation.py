@@ -1,0 +1,145 @@
+"""Argument checks shared by the public functions (floor 0: stdlib and numpy only).
+
+Every public function of :mod:`sslbook` validates its arguments at the boundary and raises a
+:class:`TypeError` or :class:`ValueError` that names the argument and says what was expected.
+Inner loops call unchecked internals.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+
+def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` as ``int`` after checking its type and range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def check_float(
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    strict_min: bool = False,
+) -> float:
+    """Return ``value`` as a finite ``float`` after checking its type and range.
+
+    ``strict_min=True`` requires ``value > minimum`` instead of ``>=``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if minimum is not None:
+        if strict_min and value <= minimum:
+            raise ValueError(f"{name} must be > {minimum}, got {value}")
+        if not strict_min and value < minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """Check that ``value`` is one of the strings ``choices``."""
+    choices = tuple(choices)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {choices}, got {type(value).__name__} {value!r}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_array(
+    name: str,
+    value: Any,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    dtype: str = "float",
+    min_rows: int = 1,
+    finite: bool = True,
+) -> np.ndarray:
+    """Convert ``value`` to a numpy array and check its dimension, kind and values.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in error messages.
+    value : array_like
+        The argument (a torch tensor is accepted and moved to the CPU).
+    ndim : int or tuple of int, optional
+        Allowed numbers of dimensions.
+    dtype : {"float", "int"}
+        ``"float"`` converts to float64; ``"int"`` requires integer values (labels).
+    min_rows : int
+        Minimum length of the first axis.
+    finite : bool
+        Reject NaN and infinite entries (float arrays).
+    """
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
+        value = value.detach().cpu().numpy()
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be an array, got {type(value).__name__}")
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # pragma: no cover - exotic objects
+        raise TypeError(f"{name} must be array-like, got {type(value).__name__}") from exc
+    if arr.dtype == object:
+        raise TypeError(f"{name} must be a numeric array, got an object array")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            raise ValueError(f"{name} must have ndim in {allowed}, got shape {arr.shape}")
+    if dtype == "int":
+        integral_floats = arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))
+        if arr.dtype.kind not in "iu" and not integral_floats:
+            raise TypeError(f"{name} must hold integer labels, got dtype {arr.dtype}")
+        arr = arr.astype(np.int64, copy=False)
+    elif dtype == "float":
+        if arr.dtype.kind not in "iufb":
+            raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
+        arr = arr.astype(np.float64, copy=False)
+        if finite and not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite, found NaN or inf")
+    else:  # pragma: no cover - programming error
+        raise ValueError(f"unknown dtype {dtype!r}")
+    if arr.ndim >= 1 and arr.shape[0] < min_rows:
+        raise ValueError(f"{name} must have at least {min_rows} rows, got {arr.shape[0]}")
+    return arr
+
+
+def check_same_length(names: tuple[str, str], a: np.ndarray, b: np.ndarray) -> None:
+    """Check that two arrays have the same number of rows."""
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same number of rows, got {a.shape[0]} and {b.shape[0]}"
+        )
+
+
+def check_rng(name: str, rng: Any) -> np.random.Generator:
+    """Return a :class:`numpy.random.Generator` from a Generator, an int seed or ``None``.
+
+    ``None`` draws fresh entropy; chapters pass the generator made by :func:`sslbook.session.setup`.
+    """
+    if rng is None:
+        return np.random.default_rng()
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"{name} seed must be >= 0, got {rng}")
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"{name} must be a numpy Generator, an int seed or None, got {type(rng).__name__}")

@@ -1,0 +1,112 @@
+"""Fast and full mode, and every problem size of the book in one place.
+
+One switch, the environment variable ``SSLBOOK_FAST``, picks the mode:
+
+* ``SSLBOOK_FAST=1`` (also ``true``, ``yes``, ``on``): fast mode, small sizes. The Makefile sets it unless
+  it is called with ``FULL=1``; a chapter then runs in at most 45 s on 2 CPU cores.
+* ``SSLBOOK_FAST=0`` (also ``false``, ``no``, ``off``): full mode, the large run meant for a GPU.
+* unset: fast when the variable ``CI`` is set; otherwise full when CUDA is available, fast on a CPU
+  (a Colab reader on a CPU runtime gets fast mode, on a GPU runtime full mode).
+
+Chapters never hard-code a size: they call :func:`size` with a name registered in :data:`SIZES`.
+See: Introduction, "Running the book".
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Size:
+    """A problem size in fast and in full mode, with what it counts."""
+
+    fast: int | float
+    full: int | float
+    doc: str
+
+
+#: Every size used by the book, keyed ``"<chapter>.<what>"``.
+SIZES: dict[str, Size] = {
+    # Chapter 1 -- the downstream protocol
+    "ch01.ols_trials": Size(1000, 20000, "Monte Carlo trials per (p, n) for the OLS excess risk"),
+    "ch01.rate_trials": Size(400, 5000, "Monte Carlo trials per n for the log-log rate"),
+    "ch01.mean_trials": Size(2000, 20000, "Monte Carlo draws of a class-mean estimate"),
+    "ch01.digits_repeats": Size(5, 30, "random labelled subsets per number of labels (digits probes)"),
+    "ch01.probe_iters": Size(100, 500, "L-BFGS iterations of the logistic probe"),
+}
+
+
+def _parse_flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"environment variable {name} must be one of {sorted(_TRUE | _FALSE)}, got {raw!r}")
+
+
+def fast_mode() -> bool:
+    """Return ``True`` in fast mode (small sizes), ``False`` in full mode.
+
+    Read at each call, so a changed ``SSLBOOK_FAST`` takes effect at once.
+    """
+    raw = os.environ.get("SSLBOOK_FAST")
+    if raw is not None and raw.strip() != "":
+        return _parse_flag("SSLBOOK_FAST", raw)
+    if os.environ.get("CI"):
+        return True
+    from sslbook.device import cuda_available
+
+    return not cuda_available()
+
+
+def mode() -> str:
+    """Return ``"fast"`` or ``"full"``."""
+    return "fast" if fast_mode() else "full"
+
+
+def size(name: str) -> int | float:
+    """Return the size registered as ``name`` in :data:`SIZES` for the current mode.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`SIZES`, e.g. ``"ch01.ols_trials"``.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    if name not in SIZES:
+        raise ValueError(f"name must be one of the registered sizes {sorted(SIZES)}, got {name!r}")
+    entry = SIZES[name]
+    return entry.fast if fast_mode() else entry.full
+
+
+def progress_enabled() -> bool:
+    """Whether trainers show tqdm progress bars.
+
+    ``SSLBOOK_PROGRESS=0/1`` decides when set; otherwise bars are off under ``CI`` (so an executed page of the
+    static site carries no bar residue) and on elsewhere.
+    """
+    raw = os.environ.get("SSLBOOK_PROGRESS")
+    if raw is not None and raw.strip() != "":
+        return _parse_flag("SSLBOOK_PROGRESS", raw)
+    return not os.environ.get("CI")
+
+
+def seed_from_env(default: int = 0) -> int:
+    """Return the seed in ``SSLBOOK_SEED`` (a non-negative integer), else ``default``."""
+    raw = os.environ.get("SSLBOOK_SEED")
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        seed = int(raw)
+    except ValueError:
+        raise ValueError(f"environment variable SSLBOOK_SEED must be a non-negative integer, got {raw!r}") from None
+    if seed < 0:
+        raise ValueError(f"environment variable SSLBOOK_SEED must be a non-negative integer, got {raw!r}")
+    return seed

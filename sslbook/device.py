@@ -1,0 +1,64 @@
+"""Where tensors live: CUDA, else Apple's MPS, else the CPU.
+
+See: Introduction, "Running the book".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def cuda_available() -> bool:
+    """Return ``True`` when torch sees a CUDA GPU."""
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def mps_available() -> bool:
+    """Return ``True`` when torch sees an Apple-silicon GPU (MPS)."""
+    import torch
+
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def get_device(device: Any = "auto"):
+    """Resolve a device request to a :class:`torch.device`.
+
+    Parameters
+    ----------
+    device : {"auto", "cuda", "mps", "cpu"}, torch.device or None
+        ``"auto"`` or ``None`` picks cuda, else mps, else cpu. An explicit ``"cuda"`` or ``"mps"`` that is
+        not available raises ``ValueError`` rather than silently falling back.
+
+    Returns
+    -------
+    torch.device
+    """
+    import torch
+
+    if device is None:
+        device = "auto"
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str):
+        raise TypeError(f"device must be 'auto', 'cuda', 'mps', 'cpu' or a torch.device, got {type(device).__name__}")
+    kind = device.split(":")[0]
+    if kind == "auto":
+        if cuda_available():
+            return torch.device("cuda")
+        if mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if kind == "cuda":
+        if not cuda_available():
+            raise ValueError("device='cuda' was requested but torch sees no CUDA GPU; use device='auto'")
+        return torch.device(device)
+    if kind == "mps":
+        if not mps_available():
+            raise ValueError("device='mps' was requested but MPS is not available; use device='auto'")
+        return torch.device(device)
+    if kind == "cpu":
+        return torch.device("cpu")
+    raise ValueError(f"device must be 'auto', 'cuda', 'mps' or 'cpu', got {device!r}")

@@ -1,0 +1,403 @@
+"""The downstream protocol: probes trained on frozen features, and how they are scored.
+
+A representation :math:`f` is judged by what a simple classifier on top of it can do with few labels:
+the mean classifier :math:`W^\\mu` (rows :math:`\\mu_c = \\E_{x\\sim\\mathcal D_c} f(x)`), a linear probe
+(logistic or least squares), or k-nearest neighbours; scored by accuracy, AVG-k (average accuracy over
+k-way tasks) and TOP-R.
+See: Chapter 1, "The downstream protocol".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import comb
+
+import numpy as np
+
+from sslbook._validation import check_array, check_choice, check_float, check_int, check_same_length
+
+# ----------------------------------------------------------------------------------------------------
+# Least squares and its excess risk (regression targets)
+# ----------------------------------------------------------------------------------------------------
+
+
+def least_squares(X, Y, *, ridge: float = 0.0) -> np.ndarray:
+    r"""Ordinary (or ridge) least squares without intercept, batched over leading axes.
+
+    .. math:: \hat W = (X^\top X + \lambda I)^{-1} X^\top Y
+
+    See: Chapter 1, "Least squares on a representation".
+
+    Parameters
+    ----------
+    X : array_like, shape (..., n, p)
+        Design matrices (a leading batch axis holds independent problems).
+    Y : array_like, shape (..., n) or (..., n, m)
+        Targets.
+    ridge : float
+        :math:`\lambda \ge 0`; with ``ridge=0`` the design must have full column rank.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., p) or (..., p, m)
+    """
+    X = check_array("X", X, ndim=(2, 3))
+    Y = check_array("Y", Y, ndim=(1, 2, 3))
+    ridge = check_float("ridge", ridge, minimum=0.0)
+    vector = Y.ndim == X.ndim - 1
+    if vector:
+        Y = Y[..., None]
+    if Y.shape[:-1] != X.shape[:-1]:
+        raise ValueError(f"Y must have shape {X.shape[:-1]} (+ targets), got {Y.shape}")
+    p = X.shape[-1]
+    gram = np.swapaxes(X, -1, -2) @ X
+    if ridge > 0:
+        gram = gram + ridge * np.eye(p)
+    try:
+        W = np.linalg.solve(gram, np.swapaxes(X, -1, -2) @ Y)
+    except np.linalg.LinAlgError:
+        raise ValueError("X must have full column rank for ridge=0 (X^T X is singular); use ridge > 0") from None
+    return W[..., 0] if vector else W
+
+
+def excess_risk(w_hat, w_star, cov=None) -> np.ndarray:
+    r"""Excess risk of a linear predictor when the target is linear: :math:`(\hat w-w^*)^\top\Sigma(\hat w-w^*)`.
+
+    For :math:`y = \langle w^*, x\rangle + \varepsilon` with :math:`\E[xx^\top]=\Sigma`, this equals
+    :math:`\E_x[(\langle\hat w,x\rangle - \langle w^*,x\rangle)^2] = \mathrm{ER}(\hat w)`.
+
+    See: Chapter 1, "Least squares on a representation".
+
+    Parameters
+    ----------
+    w_hat : array_like, shape (..., p)
+        Estimates (batched over leading axes).
+    w_star : array_like, shape (p,)
+        The true coefficients.
+    cov : array_like, shape (p, p), optional
+        :math:`\Sigma` (default identity).
+
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+    """
+    w_hat = check_array("w_hat", w_hat, ndim=(1, 2))
+    w_star = check_array("w_star", w_star, ndim=1)
+    if w_hat.shape[-1] != w_star.shape[0]:
+        raise ValueError(f"w_hat must have last axis {w_star.shape[0]} like w_star, got {w_hat.shape}")
+    delta = w_hat - w_star
+    if cov is None:
+        return np.sum(delta**2, axis=-1)
+    cov = check_array("cov", cov, ndim=2)
+    if cov.shape != (w_star.shape[0],) * 2:
+        raise ValueError(f"cov must have shape {(w_star.shape[0],) * 2}, got {cov.shape}")
+    return np.einsum("...i,ij,...j->...", delta, cov, delta)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Classifiers on features
+# ----------------------------------------------------------------------------------------------------
+
+
+def _features_labels(features, labels):
+    X = check_array("features", features, ndim=2)
+    y = check_array("labels", labels, ndim=1, dtype="int")
+    check_same_length(("features", "labels"), X, y)
+    if np.any(y < 0):
+        raise ValueError("labels must be non-negative integers 0..C-1")
+    return X, y
+
+
+def _n_classes(y: np.ndarray, n_classes: int | None) -> int:
+    if n_classes is None:
+        return int(y.max()) + 1
+    n_classes = check_int("n_classes", n_classes, minimum=1)
+    if y.max() >= n_classes:
+        raise ValueError(f"labels must be < n_classes={n_classes}, found label {int(y.max())}")
+    return n_classes
+
+
+class Classifier:
+    """Shared scoring interface: ``scores``, ``predict``, ``accuracy``."""
+
+    n_classes: int
+
+    def scores(self, features) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def predict(self, features) -> np.ndarray:
+        """Predicted class: :math:`\\arg\\max_c` of the scores."""
+        return np.argmax(self.scores(features), axis=1)
+
+    def accuracy(self, features, labels) -> float:
+        """Fraction of correct predictions."""
+        X, y = _features_labels(features, labels)
+        return float(np.mean(self.predict(X) == y))
+
+
+@dataclass
+class LinearClassifier(Classifier):
+    r"""A linear classifier :math:`x\mapsto Wx+b` with ``W`` of shape (C, d)."""
+
+    W: np.ndarray
+    b: np.ndarray
+
+    @property
+    def n_classes(self) -> int:  # type: ignore[override]
+        return self.W.shape[0]
+
+    def scores(self, features) -> np.ndarray:
+        """Scores :math:`Wf(x)+b`, shape (n, C)."""
+        X = check_array("features", features, ndim=2)
+        if X.shape[1] != self.W.shape[1]:
+            raise ValueError(f"features must have {self.W.shape[1]} columns, got {X.shape[1]}")
+        return X @ self.W.T + self.b
+
+
+def class_means(features, labels, n_classes: int | None = None) -> np.ndarray:
+    r"""Per-class means :math:`\hat\mu_c = \frac1{n_c}\sum_{i:y_i=c} f(x_i)`, shape (C, d).
+
+    Every class in ``range(n_classes)`` must have at least one example.
+    See: Chapter 1, "The mean classifier".
+    """
+    X, y = _features_labels(features, labels)
+    C = _n_classes(y, n_classes)
+    counts = np.bincount(y, minlength=C)
+    if np.any(counts == 0):
+        raise ValueError(f"labels must contain every class 0..{C - 1}; missing {np.flatnonzero(counts == 0).tolist()}")
+    sums = np.zeros((C, X.shape[1]))
+    np.add.at(sums, y, X)
+    return sums / counts[:, None]
+
+
+def mean_classifier(features, labels, n_classes: int | None = None) -> LinearClassifier:
+    r"""The mean classifier :math:`W^\mu`: row :math:`c` is the class mean :math:`\hat\mu_c`.
+
+    It predicts :math:`\arg\max_c \langle \hat\mu_c, f(x)\rangle` (inner products, as in the CURL analysis;
+    no bias). It needs no optimisation, which is why the theory of contrastive learning uses it.
+
+    See: Chapter 1, "The mean classifier".
+
+    Parameters
+    ----------
+    features : array_like, shape (n, d)
+    labels : array_like of int, shape (n,)
+    n_classes : int, optional
+        Number of classes C (default ``max(labels) + 1``).
+    """
+    means = class_means(features, labels, n_classes)
+    return LinearClassifier(W=means, b=np.zeros(means.shape[0]))
+
+
+def linear_probe(
+    features,
+    labels,
+    *,
+    kind: str = "logistic",
+    reg: float = 1e-3,
+    n_classes: int | None = None,
+    max_iter: int = 200,
+    device=None,
+) -> LinearClassifier:
+    r"""Train a linear probe :math:`x\mapsto Wf(x)+b` on frozen features.
+
+    * ``kind="logistic"``: multinomial logistic regression,
+      :math:`\min_{W,b}\frac1n\sum_i -\log\mathrm{softmax}(Wf(x_i)+b)_{y_i} + \frac{\lambda}{2}\|W\|_F^2`,
+      solved by L-BFGS in torch (on the GPU when there is one).
+    * ``kind="ols"``: least squares on one-hot targets,
+      :math:`\min_{W,b}\frac1n\sum_i\|e_{y_i}-Wf(x_i)-b\|^2+\lambda\|W\|_F^2`, in closed form.
+
+    See: Chapter 1, "Linear probes".
+
+    Parameters
+    ----------
+    features : array_like, shape (n, d)
+    labels : array_like of int, shape (n,)
+    kind : {"logistic", "ols"}
+    reg : float
+        :math:`\lambda \ge 0`.
+    n_classes : int, optional
+    max_iter : int
+        L-BFGS iterations (logistic).
+    device : str or torch.device, optional
+        Default: auto (cuda, mps, cpu).
+    """
+    X, y = _features_labels(features, labels)
+    C = _n_classes(y, n_classes)
+    kind = check_choice("kind", kind, ("logistic", "ols"))
+    reg = check_float("reg", reg, minimum=0.0)
+    max_iter = check_int("max_iter", max_iter, minimum=1)
+    if kind == "ols":
+        mean = X.mean(axis=0)
+        Xc = X - mean
+        Y = np.eye(C)[y]
+        Ym = Y.mean(axis=0)
+        gram = Xc.T @ Xc + reg * X.shape[0] * np.eye(X.shape[1])
+        W = np.linalg.lstsq(gram, Xc.T @ (Y - Ym), rcond=None)[0].T
+        return LinearClassifier(W=W, b=Ym - W @ mean)
+    return _logistic_lbfgs(X, y, C, reg, max_iter, device)
+
+
+def _logistic_lbfgs(X, y, C, reg, max_iter, device) -> LinearClassifier:
+    import torch
+    import torch.nn.functional as F
+
+    from sslbook.device import get_device
+
+    dev = get_device(device)
+    dtype = torch.float64 if dev.type == "cpu" else torch.float32
+    Xt = torch.as_tensor(X, dtype=dtype, device=dev)
+    yt = torch.as_tensor(y, dtype=torch.long, device=dev)
+    W = torch.zeros(C, X.shape[1], dtype=dtype, device=dev, requires_grad=True)
+    b = torch.zeros(C, dtype=dtype, device=dev, requires_grad=True)
+    opt = torch.optim.LBFGS(
+        [W, b], lr=1.0, max_iter=max_iter, history_size=20, line_search_fn="strong_wolfe",
+        tolerance_grad=1e-9, tolerance_change=1e-12,
+    )
+
+    def closure():
+        opt.zero_grad()
+        loss = F.cross_entropy(Xt @ W.T + b, yt) + 0.5 * reg * (W * W).sum()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    if not torch.isfinite(loss):
+        raise FloatingPointError("the logistic probe's loss is not finite; scale the features or raise reg")
+    return LinearClassifier(W=W.detach().cpu().double().numpy(), b=b.detach().cpu().double().numpy())
+
+
+@dataclass
+class KNNClassifier(Classifier):
+    """k-nearest-neighbour vote (scikit-learn), with scores = fraction of the k neighbours in each class."""
+
+    model: object
+    n_classes: int
+
+    def scores(self, features) -> np.ndarray:
+        """Fraction of the k neighbours in each class, shape (n, C)."""
+        X = check_array("features", features, ndim=2)
+        proba = self.model.predict_proba(X)
+        out = np.zeros((X.shape[0], self.n_classes))
+        out[:, self.model.classes_] = proba
+        return out
+
+
+def knn_probe(features, labels, *, k: int = 5, metric: str = "euclidean", n_classes: int | None = None):
+    """k-nearest-neighbour classifier on frozen features (scikit-learn's ``KNeighborsClassifier``).
+
+    See: Chapter 1, "Linear probes".
+
+    Parameters
+    ----------
+    features : array_like, shape (n, d)
+    labels : array_like of int, shape (n,)
+    k : int
+        Number of neighbours, at most n.
+    metric : {"euclidean", "cosine"}
+    """
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = _features_labels(features, labels)
+    C = _n_classes(y, n_classes)
+    k = check_int("k", k, minimum=1, maximum=X.shape[0])
+    metric = check_choice("metric", metric, ("euclidean", "cosine"))
+    model = KNeighborsClassifier(n_neighbors=k, metric=metric).fit(X, y)
+    return KNNClassifier(model=model, n_classes=C)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Metrics: AVG-k and TOP-R
+# ----------------------------------------------------------------------------------------------------
+
+
+def _scores_labels(scores, labels):
+    S = check_array("scores", scores, ndim=2)
+    y = check_array("labels", labels, ndim=1, dtype="int")
+    check_same_length(("scores", "labels"), S, y)
+    if np.any(y < 0) or np.any(y >= S.shape[1]):
+        raise ValueError(f"labels must lie in 0..{S.shape[1] - 1} (one column of scores per class)")
+    return S, y
+
+
+def n_beaten_by(scores, labels) -> np.ndarray:
+    r"""For each example, the number :math:`m_i` of wrong classes scoring at least as high as the true one.
+
+    :math:`m_i = \#\{c \ne y_i : s_{ic} \ge s_{iy_i}\}`; ties count against the classifier.
+    See: Chapter 1, "Scoring a representation: AVG-k and TOP-R".
+    """
+    S, y = _scores_labels(scores, labels)
+    true = S[np.arange(S.shape[0]), y]
+    return np.sum(S >= true[:, None], axis=1) - 1
+
+
+def top_r_accuracy(scores, labels, r: int) -> float:
+    r"""TOP-R accuracy: the fraction of examples whose true class is among the R highest scores.
+
+    :math:`\mathrm{TOP}\text{-}R = \frac1n\sum_i \mathbb 1[m_i < R]` with :math:`m_i` from :func:`n_beaten_by`
+    (ties count against the classifier).
+
+    See: Chapter 1, "Scoring a representation: AVG-k and TOP-R".
+
+    Parameters
+    ----------
+    scores : array_like, shape (n, C)
+    labels : array_like of int, shape (n,)
+    r : int
+        :math:`1 \le R \le C`.
+    """
+    S, y = _scores_labels(scores, labels)
+    r = check_int("r", r, minimum=1, maximum=S.shape[1])
+    return float(np.mean(n_beaten_by(S, y) < r))
+
+
+def avg_k_accuracy(scores, labels, k: int, *, method: str = "exact") -> float:
+    r"""AVG-k: accuracy averaged over all k-way tasks, each task's accuracy balanced over its classes.
+
+    A k-way task is a k-subset :math:`T` of the C classes; on it the classifier predicts
+    :math:`\arg\max_{c\in T} s_c`. AVG-k averages, uniformly over all :math:`\binom Ck` tasks, the task's
+    class-balanced accuracy. Averaging over tasks in closed form (Chapter 1, Proposition "AVG-k in closed form"):
+
+    .. math:: \mathrm{AVG}\text{-}k = \frac1C\sum_{c=1}^C \frac1{n_c}\sum_{i:y_i=c}
+              \binom{C-1-m_i}{k-1}\Big/\binom{C-1}{k-1}.
+
+    See: Chapter 1, "Scoring a representation: AVG-k and TOP-R".
+
+    Parameters
+    ----------
+    scores : array_like, shape (n, C)
+    labels : array_like of int, shape (n,)
+        Every class must occur.
+    k : int
+        :math:`2 \le k \le C`.
+    method : {"exact", "enumerate"}
+        ``"exact"`` uses the formula above; ``"enumerate"`` loops over all tasks (the check of the formula).
+    """
+    S, y = _scores_labels(scores, labels)
+    C = S.shape[1]
+    k = check_int("k", k, minimum=2, maximum=C)
+    method = check_choice("method", method, ("exact", "enumerate"))
+    counts = np.bincount(y, minlength=C)
+    if np.any(counts == 0):
+        raise ValueError(f"labels must contain every class; missing {np.flatnonzero(counts == 0).tolist()}")
+    if method == "exact":
+        m = n_beaten_by(S, y)
+        p_correct = np.array([comb(C - 1 - int(mi), k - 1) for mi in m]) / comb(C - 1, k - 1)
+        per_class = np.bincount(y, weights=p_correct, minlength=C) / counts
+        return float(per_class.mean())
+    from itertools import combinations
+
+    if comb(C, k) > 200_000:
+        raise ValueError(f"method='enumerate' would loop over C(C,k)={comb(C, k)} tasks; use method='exact'")
+    true = S[np.arange(S.shape[0]), y]
+    task_accs = []
+    for task in combinations(range(C), k):
+        T = np.array(task)
+        accs = []
+        for c in T:
+            idx = y == c
+            rivals = T[T != c]
+            beaten = np.any(S[idx][:, rivals] >= true[idx][:, None], axis=1)
+            accs.append(np.mean(~beaten))
+        task_accs.append(np.mean(accs))
+    return float(np.mean(task_accs))
