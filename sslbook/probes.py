@@ -170,11 +170,13 @@ def class_means(features, labels, n_classes: int | None = None) -> np.ndarray:
     return sums / counts[:, None]
 
 
-def mean_classifier(features, labels, n_classes: int | None = None) -> LinearClassifier:
+def mean_classifier(features, labels, n_classes: int | None = None, *, center: bool = False) -> LinearClassifier:
     r"""The mean classifier :math:`W^\mu`: row :math:`c` is the class mean :math:`\hat\mu_c`.
 
     It predicts :math:`\arg\max_c \langle \hat\mu_c, f(x)\rangle` (inner products, as in the CURL analysis;
     no bias). It needs no optimisation, which is why the theory of contrastive learning uses it.
+    With ``center=True`` the features are first centred at their labelled average :math:`m`:
+    :math:`\arg\max_c \langle \hat\mu_c-m, f(x)-m\rangle`.
 
     See: Chapter 1, "The mean classifier".
 
@@ -184,9 +186,17 @@ def mean_classifier(features, labels, n_classes: int | None = None) -> LinearCla
     labels : array_like of int, shape (n,)
     n_classes : int, optional
         Number of classes C (default ``max(labels) + 1``).
+    center : bool
+        Centre the features at the average of the labelled examples.
     """
+    if not isinstance(center, bool):
+        raise TypeError(f"center must be a bool, got {type(center).__name__}")
     means = class_means(features, labels, n_classes)
-    return LinearClassifier(W=means, b=np.zeros(means.shape[0]))
+    if not center:
+        return LinearClassifier(W=means, b=np.zeros(means.shape[0]))
+    m = np.asarray(features, dtype=np.float64).mean(axis=0)
+    W = means - m
+    return LinearClassifier(W=W, b=-W @ m)
 
 
 def linear_probe(
@@ -261,7 +271,14 @@ def _logistic_lbfgs(X, y, C, reg, max_iter, device) -> LinearClassifier:
         loss.backward()
         return loss
 
-    loss = opt.step(closure)
+    # Small CPU problems run faster on one thread (intra-op threading overhead dominates).
+    threads = torch.get_num_threads()
+    if dev.type == "cpu" and X.size < 200_000:
+        torch.set_num_threads(1)
+    try:
+        loss = opt.step(closure)
+    finally:
+        torch.set_num_threads(threads)
     if not torch.isfinite(loss):
         raise FloatingPointError("the logistic probe's loss is not finite; scale the features or raise reg")
     return LinearClassifier(W=W.detach().cpu().double().numpy(), b=b.detach().cpu().double().numpy())
@@ -304,6 +321,60 @@ def knn_probe(features, labels, *, k: int = 5, metric: str = "euclidean", n_clas
     metric = check_choice("metric", metric, ("euclidean", "cosine"))
     model = KNeighborsClassifier(n_neighbors=k, metric=metric).fit(X, y)
     return KNNClassifier(model=model, n_classes=C)
+
+
+PROBES = ("mean", "logistic", "ols", "knn")
+
+
+def fit_probe(features, labels, probe: str, **kwargs) -> Classifier:
+    """Fit one of the book's probes by name: ``"mean"`` (centred mean classifier), ``"logistic"``, ``"ols"``
+    (:func:`linear_probe`) or ``"knn"`` (:func:`knn_probe`); ``kwargs`` go to that function.
+
+    See: Chapter 1, "Probes on real digits".
+    """
+    probe = check_choice("probe", probe, PROBES)
+    if probe == "mean":
+        return mean_classifier(features, labels, center=kwargs.pop("center", True), **kwargs)
+    if probe == "knn":
+        return knn_probe(features, labels, **kwargs)
+    return linear_probe(features, labels, kind=probe, **kwargs)
+
+
+def few_label_accuracy(features, labels, n_per_class: int, *, probe: str = "logistic", repeats: int = 5,
+                       rng=None, **kwargs) -> np.ndarray:
+    """Test accuracy of a probe trained on ``n_per_class`` random labelled examples per class.
+
+    Each repeat draws a fresh labelled set (:func:`sslbook.data.few_label_split`), fits the probe
+    (:func:`fit_probe`) and scores it on all remaining examples.
+
+    See: Chapter 1, "Probes on real digits".
+
+    Parameters
+    ----------
+    features : array_like, shape (n, d)
+    labels : array_like of int, shape (n,)
+    n_per_class : int
+    probe : {"mean", "logistic", "ols", "knn"}
+    repeats : int
+        Number of random labelled sets.
+    rng : numpy.random.Generator or int, optional
+
+    Returns
+    -------
+    numpy.ndarray, shape (repeats,)
+    """
+    from sslbook._validation import check_rng
+    from sslbook.data.splits import few_label_split
+
+    X, y = _features_labels(features, labels)
+    repeats = check_int("repeats", repeats, minimum=1)
+    check_choice("probe", probe, PROBES)
+    rng = check_rng("rng", rng)
+    accs = np.empty(repeats)
+    for r in range(repeats):
+        tr, te = few_label_split(y, n_per_class, rng)
+        accs[r] = fit_probe(X[tr], y[tr], probe, **kwargs).accuracy(X[te], y[te])
+    return accs
 
 
 # ----------------------------------------------------------------------------------------------------
