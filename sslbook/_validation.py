@@ -90,7 +90,10 @@ def check_array(
         Reject NaN and infinite entries (float arrays).
     """
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
-        value = value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        if value.is_floating_point() and value.dtype.itemsize < 4:  # bf16/fp16 from mixed precision
+            value = value.float()
+        value = value.numpy()
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be an array, got {type(value).__name__}")
     try:

@@ -107,6 +107,6 @@ def seed_from_env(default: int = 0) -> int:
         seed = int(raw)
     except ValueError:
         raise ValueError(f"environment variable SSLBOOK_SEED must be a non-negative integer, got {raw!r}") from None
-    if seed < 0:
-        raise ValueError(f"environment variable SSLBOOK_SEED must be a non-negative integer, got {raw!r}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"environment variable SSLBOOK_SEED must be an integer in [0, 2**32), got {raw!r}")
     return seed

@@ -53,6 +53,8 @@ def least_squares(X, Y, *, ridge: float = 0.0) -> np.ndarray:
     gram = np.swapaxes(X, -1, -2) @ X
     if ridge > 0:
         gram = gram + ridge * np.eye(p)
+    elif X.shape[-2] < p or np.any(np.linalg.matrix_rank(X) < p):
+        raise ValueError(f"X must have full column rank p={p} for ridge=0 (rank-deficient design); use ridge > 0")
     try:
         W = np.linalg.solve(gram, np.swapaxes(X, -1, -2) @ Y)
     except np.linalg.LinAlgError:
@@ -194,7 +196,7 @@ def mean_classifier(features, labels, n_classes: int | None = None, *, center: b
     means = class_means(features, labels, n_classes)
     if not center:
         return LinearClassifier(W=means, b=np.zeros(means.shape[0]))
-    m = np.asarray(features, dtype=np.float64).mean(axis=0)
+    m = check_array("features", features, ndim=2).mean(axis=0)
     W = means - m
     return LinearClassifier(W=W, b=-W @ m)
 

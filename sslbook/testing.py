@@ -74,7 +74,7 @@ def loglog_slope(x, y, *, confidence: float = 0.95) -> SlopeFit:
     r"""Fit the slope of :math:`\log y` against :math:`\log x` by least squares.
 
     The interval is the usual regression interval :math:`\hat s \pm t_{n-2,\,(1+c)/2}\,\mathrm{se}(\hat s)`;
-    with three points or fewer it is reported as infinite.
+    with two points it is reported as infinite.
 
     Parameters
     ----------

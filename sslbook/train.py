@@ -52,10 +52,14 @@ def to_device(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, torch.Tensor):
         return batch.to(device, non_blocking=True)
     if isinstance(batch, np.ndarray):
-        t = torch.from_numpy(batch)
+        t = torch.from_numpy(np.ascontiguousarray(batch))
         if t.is_floating_point():
             t = t.float()
+        elif batch.dtype.kind in "iu":
+            t = t.long()
         return t.to(device)
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # namedtuple
+        return type(batch)(*(to_device(b, device) for b in batch))
     if isinstance(batch, (tuple, list)):
         return type(batch)(to_device(b, device) for b in batch)
     if isinstance(batch, dict):

@@ -41,3 +41,18 @@ def restore_rcparams():
 
     with mpl.rc_context():
         yield
+
+
+@pytest.fixture
+def torch_one_thread():
+    """Run a test's tiny torch computations on one thread (restored after).
+
+    Problems of a few hundred rows gain nothing from intra-op parallelism, and on a loaded 2-core runner the
+    OpenMP threads of an L-BFGS loop on tiny tensors can be 50x slower than one thread.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -80,4 +80,7 @@ class GaussianMixture:
     def bayes_accuracy(self, X, y) -> float:
         """Accuracy of the Bayes classifier :math:`\\arg\\max_c P(c\\mid x)` on labelled points."""
         y = check_array("y", y, ndim=1, dtype="int")
-        return float(np.mean(np.argmax(self.posterior(X), axis=1) == y))
+        post = self.posterior(X)
+        if post.shape[0] != y.shape[0]:
+            raise ValueError(f"X and y must have the same number of rows, got {post.shape[0]} and {y.shape[0]}")
+        return float(np.mean(np.argmax(post, axis=1) == y))

@@ -61,6 +61,8 @@ def gaussian_linear_regression(
         cov = check_array("cov", cov, ndim=2)
         if cov.shape != (p, p):
             raise ValueError(f"cov must have shape {(p, p)}, got {cov.shape}")
+        if not np.allclose(cov, cov.T, rtol=1e-10, atol=1e-12):
+            raise ValueError("cov must be symmetric positive definite (it is not symmetric)")
         try:
             L = np.linalg.cholesky(cov)
         except np.linalg.LinAlgError:
@@ -84,6 +86,8 @@ def random_covariance(p: int, *, condition: float = 100.0, rng=None) -> np.ndarr
     """
     p = check_int("p", p, minimum=1)
     condition = check_float("condition", condition, minimum=1.0)
+    if p == 1 and condition != 1.0:
+        raise ValueError(f"condition must be 1 when p=1 (a 1x1 covariance), got {condition}")
     rng = check_rng("rng", rng)
     Q, R = np.linalg.qr(rng.standard_normal((p, p)))
     Q = Q * np.sign(np.diag(R))  # Haar measure
