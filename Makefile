@@ -51,7 +51,7 @@ book: $(STAMP)
 	@echo "Book built: file://$(CURDIR)/_build/html/index.html  (or: make serve)"
 
 lint: $(STAMP)
-	$(BIN)/ruff check sslbook tests
+	$(BIN)/ruff check sslbook tests _ext
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
