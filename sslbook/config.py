@@ -38,6 +38,26 @@ SIZES: dict[str, Size] = {
     "ch01.mean_trials": Size(2000, 20000, "Monte Carlo draws of a class-mean estimate"),
     "ch01.digits_repeats": Size(5, 30, "random labelled subsets per number of labels (digits probes)"),
     "ch01.probe_iters": Size(100, 500, "L-BFGS iterations of the logistic probe"),
+    # Chapter 2 -- toolbox (add entries below this line)
+    "ch02.jensen_instances": Size(2000, 20000, "random finite distributions per loss for the exact Jensen check"),
+    "ch02.rademacher_draws": Size(200, 1000, "Monte Carlo sign draws per sample size M (Rademacher complexity)"),
+    "ch02.rademacher_max_M": Size(4096, 16384, "largest sample size M of the Rademacher rate experiment"),
+    "ch02.pinsker_pairs": Size(2000, 20000, "random pairs of distributions for the exact Pinsker check"),
+    # Chapter 3 -- the CURL framework (add entries below this line)
+    "ch03.random_instances": Size(150, 2000, "random finite latent-class instances (exact surrogate-lemma check)"),
+    "ch03.mc_tuples": Size(20000, 400000, "sampled tuples comparing the empirical with the exact contrastive loss"),
+    # Chapter 4 -- from training loss to downstream guarantee (add entries below this line)
+    "ch04.collision_instances": Size(100, 1000, "random finite instances per loss for the collision-cost check"),
+    "ch04.gen_replicas": Size(4, 24, "independent training sets per sample size M (linear encoder)"),
+    "ch04.gen_sizes": Size(5, 7, "number of sample sizes M = 50, 100, 200, ... (linear encoder)"),
+    "ch04.gen_steps": Size(100, 300, "full-batch Adam steps per linear encoder"),
+    "ch04.digits_steps": Size(250, 3000, "contrastive training steps of the digits MLP (batch 256)"),
+    "ch04.digits_repeats": Size(5, 30, "random 5-label sets per class for the mu-5 column"),
+    "ch04.heldout_per_class": Size(20, 40, "held-out digits per class in the exact surrogate-lemma check"),
+    "ch04.probe_iters": Size(100, 500, "L-BFGS iterations of the logistic probe (TR column)"),
+    # Chapter 5 -- negatives and blocks (add entries below this line)
+    "ch05.mc_tuples": Size(20000, 400000, "sampled tuples per Monte Carlo check (collisions, k negatives, blocks)"),
+    "ch05.random_instances": Size(20, 300, "random finite instances for the exact k-negative bound"),
 }
 
 

@@ -3,9 +3,27 @@
 See: Chapter 1 and the chapter named in each generator's docstring.
 """
 
+from sslbook.data.contrastive_pairs import (
+    TripleIndices,
+    Triples,
+    gaussian_triples,
+    pool_triples,
+    radial_clip,
+    triple_indices,
+)
 from sslbook.data.digits import digits
+from sslbook.data.latent_classes import ContrastiveTuples, LatentClassModel
 from sslbook.data.mixtures import GaussianMixture
 from sslbook.data.regression import gaussian_linear_regression, random_covariance
 from sslbook.data.splits import few_label_split
 
 __all__ = ["GaussianMixture", "digits", "few_label_split", "gaussian_linear_regression", "random_covariance"]
+__all__ += ["ContrastiveTuples", "LatentClassModel"]  # Chapters 3 and 5 -- latent classes
+__all__ += [  # Chapter 4 -- contrastive tuples from labelled pools and Gaussian classes
+    "TripleIndices",
+    "Triples",
+    "gaussian_triples",
+    "pool_triples",
+    "radial_clip",
+    "triple_indices",
+]
