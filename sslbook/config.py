@@ -58,6 +58,7 @@ SIZES: dict[str, Size] = {
     # Chapter 5 -- negatives and blocks (add entries below this line)
     "ch05.mc_tuples": Size(20000, 400000, "sampled tuples per Monte Carlo check (collisions, k negatives, blocks)"),
     "ch05.random_instances": Size(20, 300, "random finite instances for the exact k-negative bound"),
+    "ch05.sweep_steps": Size(200, 3000, "training steps per k in the negatives sweep"),
 }
 
 

@@ -239,7 +239,8 @@ def train_contrastive(
     sample_triples : callable
         ``sample_triples(step)`` returns ``(x, x_pos, x_neg)`` with shapes (B, d_in), (B, d_in) and
         (B, k, d_in) or (B, d_in) — numpy arrays or tensors — or an object with attributes ``anchor``,
-        ``positive``, ``negatives`` such as :class:`sslbook.data.Triples`.
+        ``positive``, ``negatives`` such as :class:`sslbook.data.Triples`, or a
+        :class:`sslbook.data.ContrastiveTuples` with one positive per anchor.
     steps : int
         Optimiser steps.
     loss : {"logistic2", "hinge"}
@@ -273,6 +274,11 @@ def train_contrastive(
         batch = sample_triples(step)
         if all(hasattr(batch, name) for name in ("anchor", "positive", "negatives")):
             batch = (batch.anchor, batch.positive, batch.negatives)
+        elif all(hasattr(batch, name) for name in ("anchors", "positives", "negatives")):
+            # ContrastiveTuples from LatentClassModel.sample_tuples: positives are (B, block, d_in)
+            if batch.positives.shape[1] != 1:
+                raise ValueError("sample_triples must give one positive per anchor (block = 1)")
+            batch = (batch.anchors, batch.positives[:, 0], batch.negatives)
         if not isinstance(batch, (tuple, list)) or len(batch) != 3:
             raise TypeError("sample_triples(step) must return (x, x_pos, x_neg) or an object with "
                             "attributes anchor, positive, negatives")

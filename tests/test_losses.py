@@ -181,3 +181,17 @@ def test_train_contrastive_bad_input():
                           device="cpu")
     with pytest.raises(ValueError, match="steps"):
         train_contrastive(enc, lambda s: batch, steps=0, progress=False)
+
+
+def test_train_contrastive_accepts_latent_class_tuples(torch_one_thread):
+    from sslbook.data import LatentClassModel
+
+    rng = np.random.default_rng(4)
+    lcm = LatentClassModel.random_gaussian(3, 4, rng=rng)
+    enc = models.MLPEncoder(4, 8, 3)
+    hist = train_contrastive(enc, lambda s: lcm.sample_tuples(16, k_neg=3, rng=rng), steps=3, progress=False,
+                             device="cpu")
+    assert len(hist.loss) == 3 and np.all(np.isfinite(hist.loss))
+    with pytest.raises(ValueError, match="one positive"):
+        train_contrastive(enc, lambda s: lcm.sample_tuples(16, block=2, rng=rng), steps=1, progress=False,
+                          device="cpu")
