@@ -30,7 +30,7 @@ class Size:
     doc: str
 
 
-#: Every size used by the book, keyed ``"<chapter>.<what>"``.
+#: Every size used by the book, keyed ``"<chapter>.<what>"`` (``"ch01.ols_trials"``, ``"selfpred.trials"``).
 SIZES: dict[str, Size] = {
     # Chapter 1 -- the downstream protocol
     "ch01.ols_trials": Size(1000, 20000, "Monte Carlo trials per (p, n) for the OLS excess risk"),
@@ -59,6 +59,17 @@ SIZES: dict[str, Size] = {
     "ch05.mc_tuples": Size(20000, 400000, "sampled tuples per Monte Carlo check (collisions, k negatives, blocks)"),
     "ch05.random_instances": Size(20, 300, "random finite instances for the exact k-negative bound"),
     "ch05.sweep_steps": Size(200, 3000, "training steps per k in the negatives sweep"),
+    # Self-prediction: predicting what you already know (keys "selfpred.*"; add entries below this line)
+    "selfpred.posterior_points": Size(2000, 20000, "sampled x1 points for the exact CI => linear check"),
+    "selfpred.aci_instances": Size(50, 500, "random linear-Gaussian instances for the approximate-CI bound"),
+    "selfpred.ols_trials": Size(3000, 20000, "Monte Carlo datasets per (features, n2) for the k/n2 rate"),
+    "selfpred.rate_trials": Size(300, 5000, "Monte Carlo datasets per n2 for the log-log slope"),
+    "selfpred.pretext_trials": Size(100, 1000, "labelled datasets per (n1, n2) in the learned-pretext report"),
+    "selfpred.digits_repeats": Size(3, 20, "random labelled sets per n2 in the digits-halves report"),
+    "selfpred.mlp_steps": Size(300, 3000, "Adam steps of the digits pretext MLP"),
+    # Self-prediction: multiple views, CCA and redundancy (keys "multiview.*"; add entries below this line)
+    "multiview.random_instances": Size(200, 2000, "random finite joints per exact check (CCA, CI span, redundancy)"),
+    "multiview.landmark_repeats": Size(2000, 20000, "independent landmark sets per m (landmark-error Monte Carlo)"),
 }
 
 

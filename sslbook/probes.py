@@ -56,7 +56,13 @@ def least_squares(X, Y, *, ridge: float = 0.0) -> np.ndarray:
     elif X.shape[-2] < p or np.any(np.linalg.matrix_rank(X) < p):
         raise ValueError(f"X must have full column rank p={p} for ridge=0 (rank-deficient design); use ridge > 0")
     try:
-        W = np.linalg.solve(gram, np.swapaxes(X, -1, -2) @ Y)
+        if X.ndim == 3:  # many small problems: one BLAS thread avoids oversubscription (much faster)
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(limits=1):
+                W = np.linalg.solve(gram, np.swapaxes(X, -1, -2) @ Y)
+        else:
+            W = np.linalg.solve(gram, np.swapaxes(X, -1, -2) @ Y)
     except np.linalg.LinAlgError:
         raise ValueError("X must have full column rank for ridge=0 (X^T X is singular); use ridge > 0") from None
     return W[..., 0] if vector else W

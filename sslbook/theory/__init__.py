@@ -32,6 +32,28 @@ from sslbook.theory.downstream import (
     mean_estimation_risk,
     ols_expected_excess_risk,
 )
+from sslbook.theory.multiview import (
+    CCAResult,
+    RedundancyQuantities,
+    alternating_conditional_expectations,
+    cca_objective,
+    conditional_expectation_operator,
+    density_ratio,
+    landmark_predictor,
+    landmark_variance,
+    projection_residual,
+    redundancy,
+    whitened_cca,
+)
+from sslbook.theory.self_prediction import (
+    ACIBound,
+    aci_bound,
+    approximation_error,
+    conditional_mean_map,
+    eps_ci,
+    linear_prediction_error,
+    partial_covariance,
+)
 from sslbook.theory.toolbox import (
     HINGE_LIPSCHITZ,
     LOGISTIC2_LIPSCHITZ,
@@ -89,4 +111,26 @@ __all__ += [  # Chapter 4 -- from training loss to a downstream guarantee
     "linear_probe_loss",
     "theorem45_bound",
     "triple_moment",
+]
+__all__ += [  # Self-prediction -- predicting what you already know
+    "ACIBound",
+    "aci_bound",
+    "approximation_error",
+    "conditional_mean_map",
+    "eps_ci",
+    "linear_prediction_error",
+    "partial_covariance",
+]
+__all__ += [  # Self-prediction: multiple views, CCA and redundancy
+    "CCAResult",
+    "RedundancyQuantities",
+    "alternating_conditional_expectations",
+    "cca_objective",
+    "conditional_expectation_operator",
+    "density_ratio",
+    "landmark_predictor",
+    "landmark_variance",
+    "projection_residual",
+    "redundancy",
+    "whitened_cca",
 ]

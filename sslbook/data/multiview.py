@@ -1,0 +1,178 @@
+r"""Discrete multi-view data: a finite joint :math:`P(x_1,x_2,y)` of two views and a label.
+
+Constructors give joints with conditionally independent views (:math:`X_1\perp X_2\mid Y`), perturbations of
+them that break conditional independence, and redundant views (both views are noisy copies of one latent
+state that determines the label). Every population quantity is then an exact finite sum
+(:mod:`sslbook.theory.multiview`); :meth:`DiscreteMultiView.sample` draws i.i.d. triples.
+
+See: Chapter "Multiple views: nonlinear CCA, SimSiam and multi-view redundancy".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sslbook._validation import check_array, check_float, check_int, check_rng
+
+
+def _check_stochastic(name: str, m, rows: int | None = None) -> np.ndarray:
+    """A matrix whose rows are probability vectors."""
+    m = check_array(name, m, ndim=2)
+    if rows is not None and m.shape[0] != rows:
+        raise ValueError(f"{name} must have {rows} rows, got {m.shape[0]}")
+    if np.any(m < 0) or not np.allclose(m.sum(axis=1), 1.0, rtol=0, atol=1e-9):
+        raise ValueError(f"{name} must have non-negative rows summing to 1")
+    return m
+
+
+@dataclass(frozen=True)
+class DiscreteMultiView:
+    r"""A finite joint distribution :math:`P(x_1,x_2,y)` of two views and a label.
+
+    Attributes
+    ----------
+    joint : numpy.ndarray
+        :math:`P(x_1,x_2,y)`, shape (n1, n2, k), summing to 1.
+    """
+
+    joint: np.ndarray
+
+    def __post_init__(self):
+        p = check_array("joint", self.joint, ndim=3)
+        if np.any(p < 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
+            raise ValueError("joint must be non-negative and sum to 1")
+        object.__setattr__(self, "joint", p)
+
+    @property
+    def p12(self) -> np.ndarray:
+        r""":math:`P(x_1,x_2)`, shape (n1, n2)."""
+        return self.joint.sum(axis=2)
+
+    @property
+    def p1(self) -> np.ndarray:
+        r""":math:`P(x_1)`, shape (n1,)."""
+        return self.joint.sum(axis=(1, 2))
+
+    @property
+    def p2(self) -> np.ndarray:
+        r""":math:`P(x_2)`, shape (n2,)."""
+        return self.joint.sum(axis=(0, 2))
+
+    @property
+    def py(self) -> np.ndarray:
+        r""":math:`P(y)`, shape (k,)."""
+        return self.joint.sum(axis=(0, 1))
+
+    def posterior_x1(self) -> np.ndarray:
+        r""":math:`P(y\mid x_1)`, shape (n1, k) (rows of zero-probability symbols are NaN)."""
+        p1y = self.joint.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return p1y / p1y.sum(axis=1, keepdims=True)
+
+    def posterior_x2(self) -> np.ndarray:
+        r""":math:`P(y\mid x_2)`, shape (n2, k)."""
+        p2y = self.joint.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return p2y / p2y.sum(axis=1, keepdims=True)
+
+    def sample(self, n: int, rng=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Draw ``n`` i.i.d. triples; returns integer arrays ``(x1, x2, y)`` of shape (n,)."""
+        n = check_int("n", n, minimum=1)
+        rng = check_rng("rng", rng)
+        flat = rng.choice(self.joint.size, size=n, p=self.joint.ravel() / self.joint.sum())
+        x1, x2, y = np.unravel_index(flat, self.joint.shape)
+        return x1.astype(np.int64), x2.astype(np.int64), y.astype(np.int64)
+
+    @classmethod
+    def from_conditionals(cls, prior, p_x1_given_y, p_x2_given_y) -> DiscreteMultiView:
+        r"""The conditionally independent joint :math:`P(y)P(x_1\mid y)P(x_2\mid y)`.
+
+        Parameters
+        ----------
+        prior : array_like, shape (k,)
+            :math:`P(y)`.
+        p_x1_given_y : array_like, shape (k, n1)
+            Row :math:`y` is :math:`P(\cdot\mid y)` of view 1.
+        p_x2_given_y : array_like, shape (k, n2)
+            Row :math:`y` is :math:`P(\cdot\mid y)` of view 2.
+        """
+        prior = check_array("prior", prior, ndim=1)
+        if np.any(prior < 0) or not np.isclose(prior.sum(), 1.0, rtol=0, atol=1e-9):
+            raise ValueError("prior must be a probability vector")
+        a = _check_stochastic("p_x1_given_y", p_x1_given_y, prior.size)
+        b = _check_stochastic("p_x2_given_y", p_x2_given_y, prior.size)
+        return cls(np.einsum("y,ya,yb->aby", prior, a, b))
+
+    @classmethod
+    def conditionally_independent(
+        cls, n1: int, n2: int, k: int, rng=None, *, concentration: float = 0.5
+    ) -> DiscreteMultiView:
+        r"""A random joint with :math:`X_1\perp X_2\mid Y`: Dirichlet prior and class-conditionals.
+
+        Small ``concentration`` gives peaked class-conditionals (well-separated classes).
+
+        Parameters
+        ----------
+        n1, n2 : int
+            Alphabet sizes of the two views (at least ``k`` for the rank condition to be possible).
+        k : int
+            Number of labels.
+        rng : numpy.random.Generator, int or None
+        concentration : float
+            Dirichlet parameter of each class-conditional.
+        """
+        n1 = check_int("n1", n1, minimum=1)
+        n2 = check_int("n2", n2, minimum=1)
+        k = check_int("k", k, minimum=1)
+        concentration = check_float("concentration", concentration, minimum=0.0, strict_min=True)
+        rng = check_rng("rng", rng)
+        prior = rng.dirichlet(np.full(k, 5.0))
+        a = rng.dirichlet(np.full(n1, concentration), size=k)
+        b = rng.dirichlet(np.full(n2, concentration), size=k)
+        return cls.from_conditionals(prior, a, b)
+
+    def perturbed(self, eps: float, rng=None) -> DiscreteMultiView:
+        r"""The mixture :math:`(1-\epsilon)P+\epsilon Q` with a random full joint :math:`Q(x_1,x_2,y)`.
+
+        For :math:`\epsilon>0` conditional independence generically fails.
+
+        Parameters
+        ----------
+        eps : float
+            Mixing weight in [0, 1].
+        rng : numpy.random.Generator, int or None
+        """
+        eps = check_float("eps", eps, minimum=0.0, maximum=1.0)
+        rng = check_rng("rng", rng)
+        q = rng.dirichlet(np.ones(self.joint.size)).reshape(self.joint.shape)
+        return DiscreteMultiView((1 - eps) * self.joint + eps * q)
+
+    @classmethod
+    def redundant_views(cls, n_states: int, k: int, noise: float, rng=None) -> DiscreteMultiView:
+        r"""Two noisy copies of one latent state :math:`S` that (softly) determines the label.
+
+        :math:`S` uniform on ``n_states`` symbols; :math:`Y\mid S` from a random peaked distribution; each view
+        equals :math:`S` with probability :math:`1-\text{noise}` and is uniform otherwise, independently given
+        :math:`S`. The latent is summed out. At ``noise = 0`` each view reveals :math:`S`, so
+        :math:`\epsilon_X=\epsilon_Z=0`; redundancy degrades as ``noise`` grows.
+
+        Parameters
+        ----------
+        n_states : int
+            Alphabet size of :math:`S` and of both views.
+        k : int
+            Number of labels.
+        noise : float
+            Corruption probability in [0, 1].
+        rng : numpy.random.Generator, int or None
+        """
+        n_states = check_int("n_states", n_states, minimum=1)
+        k = check_int("k", k, minimum=1)
+        noise = check_float("noise", noise, minimum=0.0, maximum=1.0)
+        rng = check_rng("rng", rng)
+        p_y_s = rng.dirichlet(np.full(k, 0.3), size=n_states)
+        channel = (1 - noise) * np.eye(n_states) + noise / n_states
+        joint = np.einsum("s,sx,sz,sy->xzy", np.full(n_states, 1.0 / n_states), channel, channel, p_y_s)
+        return cls(joint)
