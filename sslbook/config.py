@@ -68,6 +68,8 @@ SIZES: dict[str, Size] = {
     "selfpred.digits_repeats": Size(3, 20, "random labelled sets per n2 in the digits-halves report"),
     "selfpred.mlp_steps": Size(300, 3000, "Adam steps of the digits pretext MLP"),
     # Self-prediction: multiple views, CCA and redundancy (keys "multiview.*"; add entries below this line)
+    "multiview.topic_docs": Size(3000, 30000, "unlabelled documents for the topic-model pretext regression"),
+    "multiview.topic_repeats": Size(5, 20, "random labelled sets per number of labels (topic model)"),
     "multiview.random_instances": Size(200, 2000, "random finite joints per exact check (CCA, CI span, redundancy)"),
     "multiview.landmark_repeats": Size(2000, 20000, "independent landmark sets per m (landmark-error Monte Carlo)"),
 }

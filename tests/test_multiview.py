@@ -240,3 +240,28 @@ def test_redundancy_bad_input():
         landmark_variance(np.full((2, 2), 0.25), np.ones(2), 0)
     with pytest.raises(ValueError, match="p_xz"):
         density_ratio(np.array([[0.5, 0.0], [0.5, 0.0]]))
+
+
+def test_topic_model_docs_is_conditionally_independent_and_validated():
+    from sslbook.data import TopicModelDocs
+
+    rng = np.random.default_rng(0)
+    docs = TopicModelDocs.random(3, 6, rng=rng)
+    assert docs.k == 3 and np.allclose(docs.topics.sum(axis=1), 1.0)
+    x1, x2, y = docs.sample(4000, 5, rng)
+    assert x1.shape == x2.shape == (4000, 6) and np.allclose(x1.sum(axis=1), 1.0)
+    # E[X2 | Y = y] = beta_y, within 4 standard errors per coordinate
+    for c in range(3):
+        sel = x2[y == c]
+        se = sel.std(axis=0, ddof=1) / np.sqrt(len(sel)) + 1e-12
+        assert np.all(np.abs(sel.mean(axis=0) - docs.topics[c]) <= 4 * se + 1e-4)  # + rare words never drawn
+    # X1 and X2 are independent given Y: within-topic cross-covariance ~ 0
+    sel = y == 0
+    cross = np.cov(x1[sel].T, x2[sel].T)[:6, 6:]
+    assert np.abs(cross).max() < 0.02
+    with pytest.raises(ValueError, match="topics"):
+        TopicModelDocs(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="k"):
+        TopicModelDocs.random(1, 5)
+    with pytest.raises(ValueError, match="half_length"):
+        docs.sample(3, 0)

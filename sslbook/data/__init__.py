@@ -14,7 +14,7 @@ from sslbook.data.contrastive_pairs import (
 from sslbook.data.digits import digits
 from sslbook.data.latent_classes import ContrastiveTuples, LatentClassModel
 from sslbook.data.mixtures import GaussianMixture
-from sslbook.data.multiview import DiscreteMultiView
+from sslbook.data.multiview import DiscreteMultiView, TopicModelDocs
 from sslbook.data.regression import gaussian_linear_regression, random_covariance
 from sslbook.data.self_prediction import CIGaussianMixture, LinearGaussianACI
 from sslbook.data.splits import few_label_split
@@ -30,4 +30,4 @@ __all__ += [  # Chapter 4 -- contrastive tuples from labelled pools and Gaussian
     "triple_indices",
 ]
 __all__ += ["CIGaussianMixture", "LinearGaussianACI"]  # Self-prediction -- predicting what you already know
-__all__ += ["DiscreteMultiView"]  # Self-prediction: multiple views
+__all__ += ["DiscreteMultiView", "TopicModelDocs"]  # Self-prediction: multiple views

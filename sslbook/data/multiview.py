@@ -176,3 +176,54 @@ class DiscreteMultiView:
         channel = (1 - noise) * np.eye(n_states) + noise / n_states
         joint = np.einsum("s,sx,sz,sy->xzy", np.full(n_states, 1.0 / n_states), channel, channel, p_y_s)
         return cls(joint)
+
+
+@dataclass(frozen=True)
+class TopicModelDocs:
+    r"""Single-topic documents split into two halves: the two views of a topic model.
+
+    A document has one topic :math:`y\sim\mathrm{Uniform}\{1,\dots,k\}`; the words of both halves are drawn
+    i.i.d. from the topic's word distribution :math:`\beta_y` over a vocabulary of size :math:`V`. The views
+    are the halves' normalised bags of words :math:`X_1, X_2\in\Delta^{V-1}`, so :math:`X_1\perp X_2\mid Y`
+    exactly and :math:`\mathbb E[X_2\mid Y=y]=\beta_y`: the matrix :math:`A` of the CI lemma is
+    :math:`\beta^\top`, of rank :math:`k` for generic topics.
+
+    See: Chapter "Multiple views: nonlinear CCA, SimSiam and multi-view redundancy", "Two halves of a document".
+
+    Attributes
+    ----------
+    topics : numpy.ndarray
+        :math:`\beta`, shape (k, V), rows summing to 1.
+    """
+
+    topics: np.ndarray
+
+    def __post_init__(self):
+        object.__setattr__(self, "topics", _check_stochastic("topics", self.topics))
+
+    @classmethod
+    def random(cls, k: int, vocab: int, *, concentration: float = 0.1, rng=None) -> TopicModelDocs:
+        r"""Topics drawn i.i.d. from a symmetric :math:`\mathrm{Dirichlet}(\alpha)` over ``vocab`` words."""
+        k = check_int("k", k, minimum=2)
+        vocab = check_int("vocab", vocab, minimum=2)
+        concentration = check_float("concentration", concentration, minimum=0.0, strict_min=True)
+        rng = check_rng("rng", rng)
+        topics = rng.dirichlet(np.full(vocab, concentration), size=k)
+        topics = np.maximum(topics, 1e-300)
+        return cls(topics / topics.sum(axis=1, keepdims=True))
+
+    @property
+    def k(self) -> int:
+        """Number of topics."""
+        return self.topics.shape[0]
+
+    def sample(self, n: int, half_length: int, rng=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``n`` documents of ``2 * half_length`` words: returns ``X1``, ``X2`` (n, V) word frequencies of the
+        two halves, and the topics ``y`` (n,)."""
+        n = check_int("n", n, minimum=1)
+        half_length = check_int("half_length", half_length, minimum=1)
+        rng = check_rng("rng", rng)
+        y = rng.integers(0, self.k, size=n)
+        counts = np.stack([rng.multinomial(half_length, self.topics[y]) for _ in range(2)])
+        x1, x2 = counts / half_length
+        return x1, x2, y
