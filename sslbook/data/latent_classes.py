@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sslbook._validation import check_array, check_float, check_int, check_rng
-from sslbook.theory.curl import _check_rho, curl_tau, curl_tau_k
+from sslbook.theory.curl import _check_rho, _check_supports, curl_tau, curl_tau_k
 
 
 @dataclass(frozen=True)
@@ -80,28 +80,7 @@ class LatentClassModel:
         if points is not None:
             if sigma is not None:
                 raise ValueError("sigma must be None for finite classes")
-            if isinstance(points, np.ndarray) or not hasattr(points, "__len__"):
-                raise TypeError("points must be a sequence of per-class arrays of shape (n_c, dim)")
-            pts = tuple(check_array(f"points[{c}]", P, ndim=2) for c, P in enumerate(points))
-            if not pts:
-                raise ValueError("points must hold at least one class")
-            dims = {P.shape[1] for P in pts}
-            if len(dims) != 1:
-                raise ValueError(f"points must have the same dimension in every class, got {sorted(dims)}")
-            if probs is None:
-                prs = tuple(np.full(P.shape[0], 1.0 / P.shape[0]) for P in pts)
-            else:
-                if len(probs) != len(pts):
-                    raise ValueError(f"probs must have one array per class ({len(pts)}), got {len(probs)}")
-                prs = []
-                for c, (P, p) in enumerate(zip(pts, probs, strict=True)):
-                    p = check_array(f"probs[{c}]", p, ndim=1)
-                    if p.shape[0] != P.shape[0]:
-                        raise ValueError(f"probs[{c}] must have {P.shape[0]} entries, got {p.shape[0]}")
-                    if np.any(p < 0) or not abs(p.sum() - 1.0) <= 1e-9:
-                        raise ValueError(f"probs[{c}] must be non-negative and sum to 1")
-                    prs.append(p / p.sum())
-                prs = tuple(prs)
+            pts, prs = _check_supports(points, probs, name="points")
             self._kind = "finite"
             self._points, self._probs = pts, prs
             self._means = np.stack([p @ P for P, p in zip(pts, prs, strict=True)])

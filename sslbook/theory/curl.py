@@ -49,6 +49,35 @@ def _check_rho(rho, n_classes: int | None = None) -> np.ndarray:
     return r / r.sum()
 
 
+def _check_supports(points, probs, *, name: str, min_classes: int = 1) -> tuple[tuple, tuple]:
+    """Validate finite per-class supports: ``name[c]`` arrays (n_c, dim) of one dimension, and within-class
+    probabilities ``probs[c]`` (uniform when ``probs`` is None), renormalised to sum to exactly 1.
+
+    Shared by :class:`sslbook.data.LatentClassModel` and the exact calculators of this module.
+    """
+    if isinstance(points, np.ndarray) or not hasattr(points, "__len__"):
+        raise TypeError(f"{name} must be a sequence of per-class arrays of shape (n_c, d)")
+    pts = tuple(check_array(f"{name}[{c}]", P, ndim=2) for c, P in enumerate(points))
+    if len(pts) < min_classes:
+        raise ValueError(f"{name} must hold at least {min_classes} classes, got {len(pts)}")
+    dims = {P.shape[1] for P in pts}
+    if len(dims) > 1:
+        raise ValueError(f"{name} must have the same dimension in every class, got {sorted(dims)}")
+    if probs is None:
+        return pts, tuple(np.full(P.shape[0], 1.0 / P.shape[0]) for P in pts)
+    if len(probs) != len(pts):
+        raise ValueError(f"probs must have one array per class ({len(pts)}), got {len(probs)}")
+    prs = []
+    for c, (P, p) in enumerate(zip(pts, probs, strict=True)):
+        p = check_array(f"probs[{c}]", p, ndim=1)
+        if p.shape[0] != P.shape[0]:
+            raise ValueError(f"probs[{c}] must have {P.shape[0]} entries (one per point), got {p.shape[0]}")
+        if np.any(p < 0) or not abs(p.sum() - 1.0) <= 1e-9:
+            raise ValueError(f"probs[{c}] must be non-negative and sum to 1")
+        prs.append(p / p.sum())
+    return pts, tuple(prs)
+
+
 def _check_k(k) -> int:
     return check_int("k", k, minimum=1)
 
@@ -133,31 +162,10 @@ def _unpack(features, rho, probs, *, min_classes: int = 2):
         if rho is not None or probs is not None:
             raise ValueError("rho and probs must be None when features is a LatentClassModel")
         return list(features.points), list(features.probs), np.asarray(features.rho, dtype=float)
-    if isinstance(features, np.ndarray) or not hasattr(features, "__len__"):
-        raise TypeError("features must be a sequence of per-class arrays (n_c, d) or a LatentClassModel")
-    feats = [check_array(f"features[{c}]", F, ndim=2) for c, F in enumerate(features)]
-    if len(feats) < min_classes:
-        raise ValueError(f"features must hold at least {min_classes} classes, got {len(feats)}")
-    dims = {F.shape[1] for F in feats}
-    if len(dims) != 1:
-        raise ValueError(f"features must have the same dimension in every class, got {sorted(dims)}")
+    feats, ps = _check_supports(features, probs, name="features", min_classes=min_classes)
     if rho is None:
         raise ValueError("rho must be given with per-class feature arrays")
-    r = _check_rho(rho, len(feats))
-    if probs is None:
-        ps = [np.full(F.shape[0], 1.0 / F.shape[0]) for F in feats]
-    else:
-        if len(probs) != len(feats):
-            raise ValueError(f"probs must have one array per class ({len(feats)}), got {len(probs)}")
-        ps = []
-        for c, (F, p) in enumerate(zip(feats, probs, strict=True)):
-            p = check_array(f"probs[{c}]", p, ndim=1)
-            if p.shape[0] != F.shape[0]:
-                raise ValueError(f"probs[{c}] must have {F.shape[0]} entries (one per point), got {p.shape[0]}")
-            if np.any(p < 0) or not abs(p.sum() - 1.0) <= 1e-9:
-                raise ValueError(f"probs[{c}] must be non-negative and sum to 1")
-            ps.append(p / p.sum())
-    return feats, ps, r
+    return list(feats), list(ps), _check_rho(rho, len(feats))
 
 
 def _prepare(features, rho, probs):
