@@ -72,6 +72,13 @@ SIZES: dict[str, Size] = {
     "multiview.topic_repeats": Size(5, 20, "random labelled sets per number of labels (topic model)"),
     "multiview.random_instances": Size(200, 2000, "random finite joints per exact check (CCA, CI span, redundancy)"),
     "multiview.landmark_repeats": Size(2000, 20000, "independent landmark sets per m (landmark-error Monte Carlo)"),
+    # Augmentations: the augmentation graph and the spectral loss (keys "auggraph.*"; add entries below this line)
+    # Augmentations: InfoNCE, alignment and uniformity (keys "infonce.*"; add entries below this line)
+    # Augmentations: why inductive biases are unavoidable (keys "inductive.*"; add entries below this line)
+    # Language models: natural tasks and the sqrt(eps) guarantee (keys "lmnatural.*"; add entries below this line)
+    # Language models: conditional mean features, Quad, a tiny LM (keys "lmquad.*"; add entries below this line)
+    # Language models: HMMs and head tuning (keys "lmhmm.*"; add entries below this line)
+    # Synthesis and explorers (keys "synthesis.*"; add entries below this line)
 }
 
 

@@ -117,3 +117,15 @@ def contrastive_logistic2(anchor: torch.Tensor, positive: torch.Tensor, negative
     v = contrastive_margins(anchor, positive, negatives)
     zeros = torch.zeros_like(v[:, :1])
     return (torch.logsumexp(torch.cat([zeros, -v], dim=1), dim=1) / math.log(2.0)).mean()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Augmentations part: the spectral contrastive loss (owner: augmentation-graph chapter; add below this line)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Augmentations part: InfoNCE, alignment and uniformity (owner: InfoNCE chapter; add below this line)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Language-model part: cross-entropy and Quad LM losses (owner: tiny-LM chapter; add below this line)

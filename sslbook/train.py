@@ -427,3 +427,15 @@ def fit_pretext_regression(
         torch.set_num_threads(threads)
     model.eval()
     return PretextRegressor("mlp", m1, m2, model=model, history=history)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Augmentations part: training on augmented views (owner: InfoNCE chapter; add below this line)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Augmentations part: spectral-loss training on a finite graph (owner: augmentation-graph chapter; add below)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Augmentations part: adversarial-probe training (owner: inductive-biases chapter; add below this line)
