@@ -25,13 +25,14 @@ CHAPTER_NOTEBOOKS = $(shell find book -name '*.ipynb' -not -path '*/.ipynb_check
 NBVAL := $(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
          --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help venv book test lint pytest nbval workflows serve verify-seeds sync clean
+.PHONY: help venv book test lint pytest nbval workflows serve verify-seeds bench sync clean
 
 help:
 	@echo "make book          build the website into _build/html (executes every chapter)"
 	@echo "make test          ruff, pytest (package, pairing, built site), nbval on every chapter, workflow checks"
 	@echo "make serve         serve _build/html on http://127.0.0.1:$(PORT)/"
-	@echo "make verify-seeds  run every chapter at seeds 0-4 (local, not in CI)"
+	@echo "make verify-seeds  run every chapter at seeds 0-4, print a chapter x seed table (local, not in CI)"
+	@echo "make bench         benchmarks: book build times, trainer vs a peer library, exact calculators (local)"
 	@echo "make sync          regenerate each chapter's .ipynb from its .md (jupytext)"
 	@echo "FULL=1             full mode (large runs, meant for a GPU)"
 
@@ -51,7 +52,7 @@ book: $(STAMP)
 	@echo "Book built: file://$(CURDIR)/_build/html/index.html  (or: make serve)"
 
 lint: $(STAMP)
-	$(BIN)/ruff check sslbook tests _ext
+	$(BIN)/ruff check sslbook tests bench _ext
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
@@ -71,8 +72,17 @@ serve:
 	@echo "Serving the book at http://127.0.0.1:$(PORT)/  (Ctrl-C to stop)"
 	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
+# Every chapter's verifications at seeds 0-4 (nbval per notebook and seed, 2 in parallel); a table, non-zero on failure.
+SEEDS ?= 0,1,2,3,4
 verify-seeds: $(STAMP)
-	for seed in 0 1 2 3 4; do echo "== SSLBOOK_SEED=$$seed"; SSLBOOK_SEED=$$seed $(NBVAL) $(CHAPTER_NOTEBOOKS); done
+	$(BIN)/python bench/verify_seeds.py --seeds $(SEEDS) --jobs 2
+
+# Benchmarks (not a test): prints tables, writes _build/bench/bench.json. The peer library is installed into
+# _build/bench/pydeps only (bench/requirements.txt), never into the project's environment.
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps --target _build/bench/pydeps -r bench/requirements.txt
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 sync: $(STAMP)
 	for md in $$(grep -rl --include='*.md' '^```{code-cell}' book | grep -v '/_'); do \

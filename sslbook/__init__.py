@@ -13,8 +13,11 @@ Every chapter starts with::
 
 __version__ = "0.1.0"
 
-from sslbook import config, data, probes, testing, theory  # noqa: E402
+from sslbook import augment, config, data, explorers, lm, probes, testing, theory  # noqa: E402
 from sslbook.device import get_device  # noqa: E402
 from sslbook.session import Session, setup  # noqa: E402
 
-__all__ = ["Session", "__version__", "config", "data", "get_device", "probes", "setup", "testing", "theory"]
+__all__ = [
+    "Session", "__version__", "augment", "config", "data", "explorers", "get_device", "lm", "probes", "setup",
+    "testing", "theory",
+]

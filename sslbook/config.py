@@ -29,6 +29,16 @@ class Size:
     full: int | float
     doc: str
 
+    def __post_init__(self):
+        for name in ("fast", "full"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+            if not value > 0 or value == float("inf"):
+                raise ValueError(f"{name} must be positive and finite, got {value}")
+        if not isinstance(self.doc, str):
+            raise TypeError(f"doc must be a str, got {type(self.doc).__name__}")
+
 
 #: Every size used by the book, keyed ``"<chapter>.<what>"`` (``"ch01.ols_trials"``, ``"selfpred.trials"``).
 SIZES: dict[str, Size] = {
@@ -73,12 +83,51 @@ SIZES: dict[str, Size] = {
     "multiview.random_instances": Size(200, 2000, "random finite joints per exact check (CCA, CI span, redundancy)"),
     "multiview.landmark_repeats": Size(2000, 20000, "independent landmark sets per m (landmark-error Monte Carlo)"),
     # Augmentations: the augmentation graph and the spectral loss (keys "auggraph.*"; add entries below this line)
+    "auggraph.classes": Size(4, 6, "planted classes r of the main augmentation graph"),
+    "auggraph.aug_per_class": Size(10, 25, "augmented (and natural) inputs per planted class"),
+    "auggraph.aug_per_input": Size(4, 6, "augmentations per natural input inside its class (and leaked)"),
+    "auggraph.random_instances": Size(20, 400, "random planted graphs for the exact loss identity and bound checks"),
+    "auggraph.mc_batches": Size(1000, 10000, "sampled batches of 64 positive pairs (unbiased batch loss check)"),
+    "auggraph.train_steps": Size(200, 3000, "Adam steps of the embedding table at the first learning rate"),
+    "auggraph.final_steps": Size(100, 1500, "Adam steps at the final (10x smaller) learning rate"),
+    "auggraph.batch": Size(128, 1024, "positive pairs per training step"),
     # Augmentations: InfoNCE, alignment and uniformity (keys "infonce.*"; add entries below this line)
+    "infonce.limit_anchors": Size(2000, 20000, "anchors shared by L(N) and its large-N limit (toy encoder)"),
+    "infonce.mc_pairs": Size(200000, 2000000, "Monte Carlo pairs of uniform angles for the circle energy"),
+    "infonce.circle_steps": Size(150, 1500, "align+uniform steps of the 2-d encoder on the circle (batch 256)"),
+    "infonce.digits_steps": Size(200, 3000, "InfoNCE training steps of the digits MLP (batch 256)"),
+    "infonce.probe_repeats": Size(5, 30, "random labelled sets per probe in the digits comparison"),
+    "infonce.probe_iters": Size(100, 500, "L-BFGS iterations of the logistic probes (digits)"),
     # Augmentations: why inductive biases are unavoidable (keys "inductive.*"; add entries below this line)
+    "inductive.graph_levels": Size(2, 3, "values of each discretized scale u in the finite augmentation graph"),
+    "inductive.targets": Size(100, 1000, "random linear targets g for the linear-class guarantee"),
+    "inductive.rate_trials": Size(20, 200, "independent pair samples per n for the subspace-error rate"),
+    "inductive.rate_max_log2n": Size(13, 16, "largest log2(n) of the subspace-error rate (n from 2**8)"),
+    "inductive.mlp_steps": Size(300, 3000, "Adam steps per encoder (batch 256) in the adversarial-probe experiment"),
+    "inductive.mlp_width": Size(64, 256, "hidden width of the MLP encoders"),
+    "inductive.eval_pairs": Size(10000, 100000, "fresh pairs for the loss estimate and the probe of a trained encoder"),
+    "inductive.sweep_steps": Size(150, 1500, "training steps per run in the architecture/optimizer sweep"),
     # Language models: natural tasks and the sqrt(eps) guarantee (keys "lmnatural.*"; add entries below this line)
+    "lmnatural.contexts": Size(300, 3000, "contexts S of the synthetic languages (natural-task chapter)"),
+    "lmnatural.pinsker_draws": Size(3000, 30000, "random (context, theta, lambda) draws, modified-Pinsker check"),
+    "lmnatural.sigma_points": Size(10, 24, "perturbation sizes per direction in the sqrt(eps) rate experiment"),
     # Language models: conditional mean features, Quad, a tiny LM (keys "lmquad.*"; add entries below this line)
+    "lmquad.random_instances": Size(10, 200, "random (language, embeddings) instances for the exact Quad checks"),
+    "lmquad.random_embeddings": Size(200, 5000, "random embeddings Phi compared with the Ky Fan optimum"),
+    "lmquad.kyfan_steps": Size(250, 3000, "full-batch Adam steps of the tabular Quad model with learned Phi"),
+    "lmquad.n_regular": Size(7, 12, "regular words of the prompt language (vocabulary = this + 3)"),
+    "lmquad.lm_steps": Size(500, 8000, "training steps of each tiny LM (cross-entropy and Quad)"),
+    "lmquad.batch": Size(256, 1024, "(context, next word) pairs per training step"),
     # Language models: HMMs and head tuning (keys "lmhmm.*"; add entries below this line)
+    "lmhmm.max_T": Size(4, 5, "largest context length T for exact enumeration (V**(T+1) contexts, V = 10)"),
+    "lmhmm.brute_sequences": Size(4, 20, "sampled sequences checked against brute-force path enumeration"),
+    "lmhmm.tied_max_T": Size(5, 6, "largest context length for the certified rank-deficient instance (6**T)"),
+    "lmhmm.probe_sequences": Size(2000, 20000, "sampled contexts for the logistic head on a sampled corpus"),
     # Synthesis and explorers (keys "synthesis.*"; add entries below this line)
+    "synthesis.vacuity_points": Size(10, 40, "values of each vacuity parameter (tau, gamma, nu, ...)"),
+    "synthesis.max_cube_dim": Size(6, 8, "largest hypercube dimension d in the disjoint-augmentation count"),
+    "synthesis.random_instances": Size(20, 200, "random finite instances per exact headline check"),
+    "synthesis.pinsker_pairs": Size(2000, 20000, "random pairs of distributions in the Pinsker headline check"),
 }
 
 
@@ -141,6 +190,9 @@ def progress_enabled() -> bool:
 
 def seed_from_env(default: int = 0) -> int:
     """Return the seed in ``SSLBOOK_SEED`` (a non-negative integer), else ``default``."""
+    from sslbook._validation import check_int
+
+    default = check_int("default", default, minimum=0, maximum=2**32 - 1)
     raw = os.environ.get("SSLBOOK_SEED")
     if raw is None or raw.strip() == "":
         return default

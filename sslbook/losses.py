@@ -123,9 +123,277 @@ def contrastive_logistic2(anchor: torch.Tensor, positive: torch.Tensor, negative
 # Augmentations part: the spectral contrastive loss (owner: augmentation-graph chapter; add below this line)
 
 
+def spectral_contrastive(z: torch.Tensor, z_pos: torch.Tensor) -> torch.Tensor:
+    r"""Batch estimate of the spectral contrastive loss of HaoChen, Wei, Gaidon and Ma (2021).
+
+    The population loss is
+    :math:`L(f) = -2\,\mathbb E_{(x,x^+)}[f(x)^\top f(x^+)] + \mathbb E_{x,x'}[(f(x)^\top f(x'))^2]`
+    with :math:`(x,x^+)` a positive pair and :math:`x,x'` independent draws of the marginal :math:`w`.
+    On a batch of positive pairs :math:`(z_i, z_i^+) = (f(x_i), f(x_i^+))`, :math:`i=1,\dots,B`,
+
+    .. math:: \hat L = -\frac2B\sum_{i=1}^B \langle z_i, z_i^+\rangle
+              + \frac1{B(B-1)}\sum_{i\ne j} \langle z_i, z_j^+\rangle^2,
+
+    an unbiased estimate of :math:`L(f)` when the pairs are independent (for :math:`i\ne j`, :math:`x_i` and
+    :math:`x_j^+` are independent with marginal :math:`w` each).
+
+    See: Chapter "The augmentation graph and the spectral contrastive loss", "Training on sampled pairs".
+
+    Parameters
+    ----------
+    z : torch.Tensor, shape (B, k)
+        Features :math:`f(x_i)` of the anchors, :math:`B\ge2`.
+    z_pos : torch.Tensor, shape (B, k)
+        Features :math:`f(x_i^+)` of their positives.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar.
+    """
+    z = _check_tensor("z", z, (2,))
+    z_pos = _check_tensor("z_pos", z_pos, (2,))
+    if z_pos.shape != z.shape:
+        raise ValueError(f"z_pos must have the shape of z {tuple(z.shape)}, got {tuple(z_pos.shape)}")
+    b = z.shape[0]
+    if b < 2:
+        raise ValueError(f"z must hold at least 2 pairs (the negative term needs i != j), got B={b}")
+    gram = z @ z_pos.T  # (B, B): <z_i, z_pos_j>
+    eye = torch.eye(b, dtype=torch.bool, device=z.device)
+    off_sq = gram.pow(2).masked_fill(eye, 0.0).sum() / (b * (b - 1))
+    return -2.0 * torch.diagonal(gram).mean() + off_sq
+
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Augmentations part: InfoNCE, alignment and uniformity (owner: InfoNCE chapter; add below this line)
 
 
+def _check_positive(name: str, value) -> float:
+    from sslbook._validation import check_float
+
+    return check_float(name, value, minimum=0.0, strict_min=True)
+
+
+def info_nce(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float, normalize: bool = True) -> torch.Tensor:
+    r"""InfoNCE in the NT-Xent form of SimCLR: in-batch negatives, both directions, batch mean.
+
+    The :math:`2B` features :math:`u_1,\dots,u_{2B}` are the rows of ``z1`` followed by those of ``z2``
+    (divided by their norms when ``normalize``); the positive of :math:`u_a` is :math:`u_{p(a)}` with
+    :math:`p(a) = a \pm B`, and its :math:`2B-2` negatives are all other rows:
+
+    .. math:: \mathcal L = \frac{1}{2B}\sum_{a=1}^{2B}\Big[-\frac{u_a^\top u_{p(a)}}{\tau}
+              + \log\sum_{b\ne a} \exp\Big(\frac{u_a^\top u_b}{\tau}\Big)\Big],
+
+    computed with ``logsumexp`` (stable for any :math:`\tau>0`); the normalized temperature-scaled cross
+    entropy (NT-Xent) of Chen et al. (2020), the InfoNCE loss of van den Oord et al. (2018). With
+    ``normalize=True``, :math:`\log(2B-1) - 2/\tau \le \mathcal L \le \log(2B-1) + 2/\tau`.
+
+    See: Chapter "InfoNCE, alignment and uniformity", "The loss".
+
+    Parameters
+    ----------
+    z1, z2 : torch.Tensor, shape (B, d)
+        Features of the two views; row :math:`i` of ``z1`` and of ``z2`` come from the same input.
+        :math:`B \ge 2`.
+    temperature : float
+        :math:`\tau > 0`.
+    normalize : bool
+        Divide every row by its Euclidean norm first (cosine similarities, as in SimCLR).
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar.
+    """
+    z1 = _check_tensor("z1", z1, (2,))
+    z2 = _check_tensor("z2", z2, (2,))
+    if z2.shape != z1.shape:
+        raise ValueError(f"z2 must have the shape of z1 {tuple(z1.shape)}, got {tuple(z2.shape)}")
+    if z1.shape[0] < 2:
+        raise ValueError(f"z1 must have at least 2 rows (in-batch negatives), got {z1.shape[0]}")
+    tau = _check_positive("temperature", temperature)
+    u = torch.cat([z1, z2], dim=0)
+    if normalize:
+        u = torch.nn.functional.normalize(u, dim=1)
+    n = u.shape[0]
+    B = n // 2
+    logits = (u @ u.T) / tau
+    logits.fill_diagonal_(float("-inf"))  # in place: the division's backward does not need its output
+    pos_idx = torch.cat([torch.arange(B, n, device=u.device), torch.arange(0, B, device=u.device)])
+    # cross_entropy = logsumexp over the row minus the positive logit, averaged (one fused kernel).
+    return torch.nn.functional.cross_entropy(logits, pos_idx)
+
+
+def align(z1: torch.Tensor, z2: torch.Tensor, *, alpha: float = 2) -> torch.Tensor:
+    r"""Alignment loss of Wang and Isola (2020): mean distance of positive pairs to the power :math:`\alpha`.
+
+    .. math:: \mathcal L_{\rm align} = \frac1B\sum_{i=1}^B \|z_{1,i} - z_{2,i}\|_2^{\alpha}.
+
+    The features are used as given (the paper applies it to features on the unit sphere).
+
+    See: Chapter "InfoNCE, alignment and uniformity", "Alignment and uniformity".
+
+    Parameters
+    ----------
+    z1, z2 : torch.Tensor, shape (B, d)
+        Features of positive pairs.
+    alpha : float
+        :math:`\alpha > 0`.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar.
+    """
+    z1 = _check_tensor("z1", z1, (2,))
+    z2 = _check_tensor("z2", z2, (2,))
+    if z2.shape != z1.shape:
+        raise ValueError(f"z2 must have the shape of z1 {tuple(z1.shape)}, got {tuple(z2.shape)}")
+    alpha = _check_positive("alpha", alpha)
+    sq = ((z1 - z2) ** 2).sum(dim=1)
+    if alpha == 2.0:
+        return sq.mean()
+    # d^alpha = (d^2)^(alpha/2); the gradient at d = 0 is 0 for alpha > 1 (clamped to avoid 0 * inf)
+    return torch.where(sq > 0, sq.clamp_min(torch.finfo(sq.dtype).tiny) ** (alpha / 2), torch.zeros_like(sq)).mean()
+
+
+def uniform(z: torch.Tensor, *, t: float = 2) -> torch.Tensor:
+    r"""Uniformity loss of Wang and Isola (2020): log of the mean Gaussian potential over distinct pairs.
+
+    .. math:: \mathcal L_{\rm uniform} = \log\Big(\binom{B}{2}^{-1}\sum_{i<j} e^{-t\|z_i - z_j\|_2^2}\Big),
+
+    the pairs :math:`i<j` as in the authors' code (``torch.pdist``), computed with ``logsumexp``.
+
+    See: Chapter "InfoNCE, alignment and uniformity", "Alignment and uniformity".
+
+    Parameters
+    ----------
+    z : torch.Tensor, shape (B, d)
+        Features, :math:`B\ge 2` (usually on the unit sphere).
+    t : float
+        :math:`t > 0`.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar, at most 0.
+    """
+    z = _check_tensor("z", z, (2,))
+    if z.shape[0] < 2:
+        raise ValueError(f"z must have at least 2 rows, got {z.shape[0]}")
+    t = _check_positive("t", t)
+    B = z.shape[0]
+    i, j = torch.triu_indices(B, B, offset=1, device=z.device)
+    norms = (z * z).sum(dim=1)
+    sq = (norms[i] + norms[j] - 2 * (z @ z.T)[i, j]).clamp_min(0.0)
+    return torch.logsumexp(-t * sq, dim=0) - math.log(sq.shape[0])
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Language-model part: cross-entropy and Quad LM losses (owner: tiny-LM chapter; add below this line)
+
+def _lm_target(target, logits_shape: tuple[int, int]) -> tuple[torch.Tensor, bool]:
+    """Validate an LM target: next-word indices (B,) or next-word distributions (B, V). Returns (target, is_dist)."""
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target must be a torch.Tensor, got {type(target).__name__}")
+    B, V = logits_shape
+    if target.is_floating_point():
+        if tuple(target.shape) != (B, V):
+            raise ValueError(f"target (next-word distributions) must have shape {(B, V)}, got {tuple(target.shape)}")
+        return target, True
+    if target.dtype in (torch.int64, torch.int32, torch.int16, torch.uint8):
+        if tuple(target.shape) != (B,):
+            raise ValueError(f"target (next-word indices) must have shape {(B,)}, got {tuple(target.shape)}")
+        if B and (int(target.min()) < 0 or int(target.max()) >= V):
+            raise ValueError(f"target indices must lie in [0, {V}), got [{int(target.min())}, {int(target.max())}]")
+        return target.long(), False
+    raise TypeError(f"target must be an integer or floating-point tensor, got dtype {target.dtype}")
+
+
+def _lm_weighted_mean(per_context: torch.Tensor, weight) -> torch.Tensor:
+    if weight is None:
+        return per_context.mean()
+    if not isinstance(weight, torch.Tensor) or weight.shape != per_context.shape:
+        raise ValueError(f"weight must be a tensor of shape {tuple(per_context.shape)}")
+    return (weight * per_context).sum() / weight.sum()
+
+
+def xent_lm(logits: torch.Tensor, target: torch.Tensor, *, weight: torch.Tensor | None = None) -> torch.Tensor:
+    r"""Language-model cross-entropy of a softmax LM, averaged over contexts (Saunshi, Malladi and Arora, 2021).
+
+    For logits :math:`z_b=\Phi^\top f(s_b)` of context :math:`s_b` and a next word :math:`w_b`, or a next-word
+    distribution :math:`p^*_b`,
+
+    .. math:: \ell_{xent}(s_b) = -\log\mathrm{softmax}(z_b)_{w_b}
+              \quad\text{or}\quad
+              \ell_{xent}(s_b) = \mathbb E_{w\sim p^*_b}[-z_{b,w}] + \log\sum_{w'}e^{z_{b,w'}},
+
+    returned as the mean over the batch, or the weighted mean :math:`\sum_b\omega_b\ell(s_b)/\sum_b\omega_b` (with
+    ``weight`` :math:`=p_L(s_b)` and all contexts in the batch, the exact population loss).
+
+    See: Chapter "Conditional mean features, Quad, and a tiny language model", Section "A tiny language model".
+
+    Parameters
+    ----------
+    logits : torch.Tensor, shape (B, V)
+    target : torch.Tensor, shape (B,) of int or (B, V) of float
+        Sampled next words, or next-word distributions (rows on the simplex).
+    weight : torch.Tensor, shape (B,), optional
+        Non-negative context weights.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar.
+    """
+    logits = _check_tensor("logits", logits, (2,))
+    if logits.shape[0] == 0:
+        raise ValueError("logits must have at least one row, got shape (0, V)")
+    target, is_dist = _lm_target(target, tuple(logits.shape))
+    if is_dist:
+        per = -(target * logits).sum(dim=1) + torch.logsumexp(logits, dim=1)
+    else:
+        per = torch.nn.functional.cross_entropy(logits, target, reduction="none")
+    return _lm_weighted_mean(per, weight)
+
+
+def quad_lm(theta: torch.Tensor, Phi: torch.Tensor, target: torch.Tensor, *,
+            weight: torch.Tensor | None = None) -> torch.Tensor:
+    r"""The Quad language-model loss (Saunshi, Malladi and Arora, 2021), averaged over contexts.
+
+    The log-partition of the cross-entropy is replaced by a quadratic: for features :math:`\theta_b=f(s_b)`,
+    word embeddings :math:`\Phi\in\mathbb R^{d\times V}` (columns :math:`\phi_w`) and a next word :math:`w_b` or
+    distribution :math:`p^*_b`,
+
+    .. math:: \ell_{quad}(s_b) = -\theta_b^\top\phi_{w_b} + \tfrac12\|\Phi^\top\theta_b\|^2
+              \quad\text{or}\quad
+              \ell_{quad}(s_b) = -\theta_b^\top\Phi p^*_b + \tfrac12\|\Phi^\top\theta_b\|^2 ;
+
+    the sampled form is an unbiased estimate of the second. Mean (or ``weight``-ed mean) over the batch.
+
+    See: Chapter "Conditional mean features, Quad, and a tiny language model", Definition "The Quad objective".
+
+    Parameters
+    ----------
+    theta : torch.Tensor, shape (B, d)
+    Phi : torch.Tensor, shape (d, V)
+    target : torch.Tensor, shape (B,) of int or (B, V) of float
+    weight : torch.Tensor, shape (B,), optional
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar.
+    """
+    theta = _check_tensor("theta", theta, (2,))
+    if theta.shape[0] == 0:
+        raise ValueError("theta must have at least one row, got shape (0, d)")
+    Phi = _check_tensor("Phi", Phi, (2,))
+    if Phi.shape[0] != theta.shape[1]:
+        raise ValueError(f"Phi must have shape (d, V) with d = {theta.shape[1]}, got {tuple(Phi.shape)}")
+    logits = theta @ Phi
+    target, is_dist = _lm_target(target, tuple(logits.shape))
+    linear = (target * logits).sum(dim=1) if is_dist else logits.gather(1, target[:, None])[:, 0]
+    per = -linear + 0.5 * (logits * logits).sum(dim=1)
+    return _lm_weighted_mean(per, weight)

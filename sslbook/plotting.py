@@ -47,6 +47,12 @@ def _ax(ax):
     return ax
 
 
+def _check_labels(**labels) -> None:
+    for name, value in labels.items():
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+
+
 def bound_vs_measured(
     x,
     measured,
@@ -76,6 +82,7 @@ def bound_vs_measured(
     -------
     matplotlib.axes.Axes
     """
+    _check_labels(xlabel=xlabel, ylabel=ylabel)
     x = check_array("x", x, ndim=1)
     measured = check_array("measured", measured, ndim=1)
     bound = check_array("bound", bound, ndim=1)
@@ -117,6 +124,7 @@ def loglog_rate(x, y, *, slope: float | None = None, xlabel: str, ylabel: str, l
     """
     from sslbook.testing import loglog_slope
 
+    _check_labels(xlabel=xlabel, ylabel=ylabel, label=label)
     fit = loglog_slope(x, y)
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)

@@ -150,6 +150,12 @@ class LinearClassifier(Classifier):
     W: np.ndarray
     b: np.ndarray
 
+    def __post_init__(self):
+        self.W = check_array("W", self.W, ndim=2)
+        self.b = check_array("b", self.b, ndim=1)
+        if self.b.shape[0] != self.W.shape[0]:
+            raise ValueError(f"b must have {self.W.shape[0]} entries (one per row of W), got {self.b.shape[0]}")
+
     @property
     def n_classes(self) -> int:  # type: ignore[override]
         return self.W.shape[0]
@@ -298,6 +304,9 @@ class KNNClassifier(Classifier):
 
     model: object
     n_classes: int
+
+    def __post_init__(self):
+        self.n_classes = check_int("n_classes", self.n_classes, minimum=1)
 
     def scores(self, features) -> np.ndarray:
         """Fraction of the k neighbours in each class, shape (n, C)."""

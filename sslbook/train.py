@@ -9,6 +9,7 @@ See: Introduction, "Running the book"; used from Part II on.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ def to_device(batch: Any, device: torch.device) -> Any:
 
     Float numpy arrays become float32 tensors, integer arrays int64 tensors.
     """
+    if not isinstance(device, torch.device):
+        device = get_device(device)
     if isinstance(batch, torch.Tensor):
         return batch.to(device, non_blocking=True)
     if isinstance(batch, np.ndarray):
@@ -71,8 +74,19 @@ def _precision(device: torch.device, amp: str) -> str:
     if amp == "off" or device.type != "cuda":
         return "fp32"
     if amp == "auto":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        # bf16 needs compute capability >= 8.0 (Ampere); older GPUs get fp16 with a gradient scaler.
+        major, _ = torch.cuda.get_device_capability(device)
+        return "bf16" if major >= 8 else "fp16"
     return amp
+
+
+def _use_compile(compile: bool | None, device: torch.device) -> bool:
+    """``compile=None``: on only on CUDA and only when ``SSLBOOK_COMPILE=1``; never on the CPU by default."""
+    if compile is None:
+        return device.type == "cuda" and os.environ.get("SSLBOOK_COMPILE", "0").strip() == "1"
+    if not isinstance(compile, bool):
+        raise TypeError(f"compile must be True, False or None, got {type(compile).__name__}")
+    return compile
 
 
 def fit(
@@ -89,6 +103,10 @@ def fit(
     check_every: int | None = None,
     progress: bool | None = None,
     desc: str = "training",
+    checkpoint=None,
+    checkpoint_every: int | None = None,
+    generators=(),
+    compile: bool | None = None,
 ) -> History:
     r"""Minimise ``loss_fn(model, batch)`` over ``steps`` batches drawn by ``sample_batch(step)``.
 
@@ -101,8 +119,10 @@ def fit(
         ``loss_fn(model, batch) -> scalar tensor``.
     sample_batch : callable
         ``sample_batch(step) -> batch`` (tensors or numpy arrays, or tuples/dicts of them); moved to the device.
+        For an exact resume it must depend only on ``step`` and on random generators that are global (Python,
+        numpy's legacy state, torch) or listed in ``generators``.
     steps : int
-        Number of optimiser steps.
+        Number of optimiser steps (in total, including those of a resumed run).
     lr : float
         Learning rate.
     optimizer : {"adam", "adamw", "sgd"}
@@ -110,26 +130,51 @@ def fit(
     device : str or torch.device, optional
         Default: auto (cuda, else mps, else cpu).
     amp : {"auto", "off", "bf16", "fp16"}
-        Mixed precision on CUDA only: ``"auto"`` is bf16 on GPUs that support it, else fp16 with a gradient
-        scaler. Verification runs pass ``"off"`` (fp32).
+        Mixed precision on CUDA only: ``"auto"`` is bf16 on GPUs of compute capability 8.0 or more, else fp16
+        with a gradient scaler. Verification runs pass ``"off"`` (fp32).
     check_every : int, optional
         Check the loss for NaN/inf every this many steps (each check synchronises a GPU); default 1 on the
-        CPU and 25 on a GPU. The last step is always checked.
+        CPU and 25 on a GPU. The last step, and every step that saves a checkpoint, are always checked.
     progress : bool, optional
         Show a progress bar; default :func:`sslbook.config.progress_enabled`.
     desc : str
         Label of the progress bar.
+    checkpoint : str or os.PathLike, optional
+        A checkpoint file. If it exists, the run resumes from it (model, optimiser, gradient scaler, losses so
+        far and every random state, see :func:`sslbook.checkpoint.capture_rng_state`); the run then saves to
+        it atomically every ``checkpoint_every`` steps and at the end. On the CPU a resumed run reproduces the
+        uninterrupted run exactly. A finished checkpoint makes a repeated call return at once.
+    checkpoint_every : int, optional
+        Steps between saves; default ``max(1, steps // 10)``. Only with ``checkpoint``.
+    generators : sequence of numpy.random.Generator or torch.Generator, optional
+        The caller's generators that ``sample_batch`` draws from (e.g. ``ctx.rng``): saved in and restored
+        from the checkpoint.
+    compile : bool, optional
+        Run the model through ``torch.compile`` (worth it for long GPU runs, not for the book's small CPU
+        problems). Default: on only on CUDA when the environment variable ``SSLBOOK_COMPILE=1``.
 
     Returns
     -------
     History
+        With ``extra = {"checkpoint": path, "resumed_from": step}`` when ``checkpoint`` is given.
 
     Raises
     ------
     TrainingDivergedError
-        When the loss is NaN or infinite, naming the step.
+        When the loss (or, after the last step, a parameter) is NaN or infinite, naming the step and the last
+        finite loss.
     """
     from tqdm.auto import tqdm
+
+    from sslbook.checkpoint import (
+        FORMAT_VERSION,
+        _check_generators,
+        _check_path,
+        capture_rng_state,
+        load_checkpoint,
+        restore_rng_state,
+        save_checkpoint,
+    )
 
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -142,12 +187,25 @@ def fit(
     weight_decay = check_float("weight_decay", weight_decay, minimum=0.0)
     optimizer = check_choice("optimizer", optimizer, ("adam", "adamw", "sgd"))
     amp = check_choice("amp", amp, ("auto", "off", "bf16", "fp16"))
+    if not isinstance(desc, str):
+        raise TypeError(f"desc must be a str, got {type(desc).__name__}")
     dev = get_device(device)
     if check_every is None:
         check_every = 1 if dev.type == "cpu" else 25
     check_every = check_int("check_every", check_every, minimum=1)
     if progress is None:
         progress = config.progress_enabled()
+    elif not isinstance(progress, bool):
+        raise TypeError(f"progress must be True, False or None, got {type(progress).__name__}")
+    generators = _check_generators(generators)
+    ckpt_path = None if checkpoint is None else _check_path("checkpoint", checkpoint)
+    if checkpoint_every is not None:
+        checkpoint_every = check_int("checkpoint_every", checkpoint_every, minimum=1)
+        if ckpt_path is None:
+            raise ValueError("checkpoint_every needs checkpoint (a file path)")
+    elif ckpt_path is not None:
+        checkpoint_every = max(1, steps // 10)
+    use_compile = _use_compile(compile, dev)
 
     model = model.to(dev)
     model.train()
@@ -160,31 +218,72 @@ def fit(
     autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
     scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
     project = getattr(model, "project", None)
+    net = torch.compile(model) if use_compile else model
 
     losses = torch.empty(steps, device=dev)
-    checked = 0
+    start_step, seconds_before = 0, 0.0
+    if ckpt_path is not None and ckpt_path.exists():
+        state = load_checkpoint(ckpt_path)
+        if state.get("format") != FORMAT_VERSION or state.get("kind") != "sslbook.train.fit":
+            raise ValueError(f"checkpoint {str(ckpt_path)!r} was not written by sslbook.train.fit "
+                             f"(format {FORMAT_VERSION})")
+        start_step = int(state["step"])
+        if start_step > steps:
+            raise ValueError(f"checkpoint {str(ckpt_path)!r} is at step {start_step}, beyond steps={steps}")
+        if state["optimizer"] != optimizer:
+            raise ValueError(f"checkpoint {str(ckpt_path)!r} used optimizer={state['optimizer']!r}, "
+                             f"not {optimizer!r}")
+        try:
+            model.load_state_dict(state["model"])
+        except RuntimeError as exc:
+            raise ValueError(f"checkpoint {str(ckpt_path)!r} does not fit this model: {exc}") from exc
+        opt.load_state_dict(state["optim"])
+        if scaler is not None and state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
+        losses[:start_step] = state["loss"].to(dev)
+        restore_rng_state(state["rng"], generators)
+        seconds_before = float(state["seconds"])
+
+    def check_finite(lo: int, hi: int) -> None:
+        window = losses[lo:hi]
+        if bool(torch.isfinite(window).all()):
+            return
+        bad = lo + int(torch.nonzero(~torch.isfinite(window))[0, 0])
+        last = (f"last finite loss {losses[bad - 1].item():.6g} at step {bad - 1}" if bad > 0
+                else "no finite loss before it")
+        raise TrainingDivergedError(
+            f"training loss became {losses[bad].item()} at step {bad} of {steps} ({last}; "
+            f"lr={lr:g}, precision={precision}); lower the learning rate or check the data"
+        )
+
+    def save(done: int, elapsed: float) -> None:
+        save_checkpoint(ckpt_path, {
+            "format": FORMAT_VERSION, "kind": "sslbook.train.fit", "step": done, "steps": steps,
+            "optimizer": optimizer, "model": model.state_dict(), "optim": opt.state_dict(),
+            "scaler": scaler.state_dict() if scaler is not None else {}, "loss": losses[:done].detach().cpu(),
+            "rng": capture_rng_state(generators), "seconds": seconds_before + elapsed,
+        })
+
+    checked = start_step
     start = time.perf_counter()
-    bar = tqdm(range(steps), desc=desc, disable=not progress, leave=False)
+    bar = tqdm(range(start_step, steps), total=steps, initial=start_step, desc=desc, disable=not progress,
+               leave=False)
     for step in bar:
         batch = to_device(sample_batch(step), dev)
         opt.zero_grad(set_to_none=True)
         if autocast_dtype is not None:
             with torch.autocast(device_type="cuda", dtype=autocast_dtype):
-                loss = loss_fn(model, batch)
+                loss = loss_fn(net, batch)
         else:
-            loss = loss_fn(model, batch)
+            loss = loss_fn(net, batch)
         if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
             raise TypeError("loss_fn must return a scalar torch.Tensor")
         losses[step] = loss.detach().float()
-        if (step + 1) % check_every == 0 or step == steps - 1:
-            window = losses[checked : step + 1]
-            if not bool(torch.isfinite(window).all()):
-                bad = checked + int(torch.nonzero(~torch.isfinite(window))[0, 0])
-                raise TrainingDivergedError(
-                    f"training loss became {losses[bad].item()} at step {bad} of {steps} "
-                    f"(lr={lr:g}, precision={precision}); lower the learning rate or check the data"
-                )
-            checked = step + 1
+        done = step + 1
+        saving = ckpt_path is not None and (done % checkpoint_every == 0 or done == steps)
+        if done % check_every == 0 or done == steps or saving:
+            check_finite(checked, done)
+            checked = done
             if progress:
                 bar.set_postfix(loss=f"{losses[step].item():.4f}")
         if scaler is not None:
@@ -196,10 +295,20 @@ def fit(
             opt.step()
         if callable(project):
             project()
+        if saving:
+            save(done, time.perf_counter() - start)
     bar.close()
-    seconds = time.perf_counter() - start
+    if start_step < steps and not all(bool(torch.isfinite(p).all()) for p in params):
+        raise TrainingDivergedError(
+            f"a parameter became NaN or infinite in the update of step {steps - 1} of {steps} (last finite loss "
+            f"{losses[steps - 1].item():.6g} at step {steps - 1}; lr={lr:g}, precision={precision})"
+        )
+    seconds = seconds_before + time.perf_counter() - start
+    extra: dict[str, Any] = {}
+    if ckpt_path is not None:
+        extra = {"checkpoint": str(ckpt_path), "resumed_from": start_step}
     return History(loss=losses.cpu().numpy().astype(np.float64), device=str(dev), precision=precision,
-                   seconds=seconds)
+                   seconds=seconds, extra=extra)
 
 
 def train_contrastive(
@@ -433,9 +542,435 @@ def fit_pretext_regression(
 # Augmentations part: training on augmented views (owner: InfoNCE chapter; add below this line)
 
 
+def train_views(
+    model: nn.Module,
+    X,
+    augment: Callable,
+    *,
+    loss: str | Callable = "info_nce",
+    steps: int,
+    batch_size: int = 256,
+    temperature: float = 0.5,
+    alpha: float = 2.0,
+    t: float = 2.0,
+    uniform_weight: float = 1.0,
+    normalize: bool = True,
+    lr: float = 1e-3,
+    optimizer: str = "adam",
+    weight_decay: float = 0.0,
+    seed: int = 0,
+    device=None,
+    amp: str = "auto",
+    progress: bool | None = None,
+    desc: str = "two-view training",
+    cpu_threads: int | None = 1,
+) -> History:
+    r"""Train an encoder on two augmented views of each input: a thin wrapper around :func:`fit`.
+
+    Each step draws ``batch_size`` rows :math:`x_1,\dots,x_B` of ``X`` (without replacement), two independent
+    views :math:`a(x_i), a'(x_i)` with ``augment``, encodes both, rescales the features onto the unit sphere
+    (``normalize``) and minimises
+
+    * ``loss="info_nce"``: the NT-Xent loss :func:`sslbook.losses.info_nce` with temperature :math:`\tau`;
+    * ``loss="align_uniform"``: :math:`\mathcal L_{\rm align}(\alpha) + \lambda\,\tfrac12\big(
+      \mathcal L_{\rm uniform}(z;t) + \mathcal L_{\rm uniform}(z';t)\big)` (:func:`sslbook.losses.align`,
+      :func:`sslbook.losses.uniform`), as in Wang and Isola's code;
+    * a callable ``loss(z1, z2) -> scalar``.
+
+    At every step it also records the alignment (:math:`\alpha=2`) and the uniformity (:math:`t=2`) of the
+    normalised features of the training batch, in ``history.extra["align"]`` and ``history.extra["uniform"]``
+    (one value per step, computed without gradients).
+
+    See: Chapter "InfoNCE, alignment and uniformity", "A contrastive encoder on the digits".
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The encoder; maps a batch of the shape of ``X[idx]`` to features (B, d).
+    X : array_like or torch.Tensor, shape (n, ...)
+        Unlabelled inputs; moved to the device once.
+    augment : callable
+        ``augment(x, generator)`` on a batch (see :mod:`sslbook.augment`).
+    loss : {"info_nce", "align_uniform"} or callable
+    steps : int
+    batch_size : int
+        :math:`B\ge2` (at most ``n``).
+    temperature : float
+        :math:`\tau>0` (``"info_nce"``).
+    alpha, t, uniform_weight : float
+        :math:`\alpha>0`, :math:`t>0`, :math:`\lambda\ge0` (``"align_uniform"``).
+    normalize : bool
+        Put the features on the unit sphere before the loss.
+    lr, optimizer, weight_decay, device, amp, progress, desc
+        As in :func:`fit`.
+    seed : int
+        Seeds the batches and the augmentations (a :class:`torch.Generator` on the device).
+    cpu_threads : int, optional
+        Torch threads while training on the CPU (1 is fastest for small models); ``None`` keeps the setting.
+
+    Returns
+    -------
+    History
+        With ``extra["align"]``, ``extra["uniform"]`` (numpy arrays of length ``steps``).
+    """
+    from sslbook import losses as L
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not callable(augment):
+        raise TypeError(f"augment must be callable, got {type(augment).__name__}")
+    if isinstance(loss, str):
+        loss = check_choice("loss", loss, ("info_nce", "align_uniform"))
+    elif not callable(loss):
+        raise TypeError(f"loss must be 'info_nce', 'align_uniform' or a callable, got {type(loss).__name__}")
+    steps = check_int("steps", steps, minimum=1)
+    temperature = check_float("temperature", temperature, minimum=0.0, strict_min=True)
+    alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True)
+    t = check_float("t", t, minimum=0.0, strict_min=True)
+    uniform_weight = check_float("uniform_weight", uniform_weight, minimum=0.0)
+    seed = check_int("seed", seed, minimum=0)
+    dev = get_device(device)
+    if isinstance(X, torch.Tensor):
+        data = X.detach().to(dev, dtype=torch.float32)
+    else:
+        from sslbook._validation import check_array
+
+        data = torch.as_tensor(check_array("X", X, min_rows=2), dtype=torch.float32, device=dev)
+    n = data.shape[0]
+    batch_size = check_int("batch_size", batch_size, minimum=2, maximum=n)
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    align_log: list[torch.Tensor] = []
+    uniform_log: list[torch.Tensor] = []
+
+    def sample_batch(step):
+        idx = torch.randperm(n, generator=gen, device=dev)[:batch_size]
+        x = data[idx]
+        return augment(x, gen), augment(x, gen)
+
+    def loss_fn(net: nn.Module, batch) -> torch.Tensor:
+        v1, v2 = batch
+        z = net(torch.cat([v1, v2]))
+        if normalize:
+            z = nn.functional.normalize(z, dim=-1)
+        z1, z2 = z[:batch_size], z[batch_size:]
+        with torch.no_grad():
+            zf1 = nn.functional.normalize(z1.detach().float(), dim=-1)
+            zf2 = nn.functional.normalize(z2.detach().float(), dim=-1)
+            align_log.append(L.align(zf1, zf2))
+            uniform_log.append(0.5 * (L.uniform(zf1) + L.uniform(zf2)))
+        if loss == "info_nce":
+            return L.info_nce(z1, z2, temperature=temperature)
+        if loss == "align_uniform":
+            return L.align(z1, z2, alpha=alpha) + uniform_weight * 0.5 * (L.uniform(z1, t=t) + L.uniform(z2, t=t))
+        return loss(z1, z2)
+
+    threads = torch.get_num_threads()
+    if cpu_threads is not None and dev.type == "cpu":
+        torch.set_num_threads(check_int("cpu_threads", cpu_threads, minimum=1))
+    try:
+        history = fit(model, loss_fn, sample_batch, steps=steps, lr=lr, optimizer=optimizer,
+                      weight_decay=weight_decay, device=dev, amp=amp, progress=progress, desc=desc)
+    finally:
+        torch.set_num_threads(threads)
+    history.extra.update(
+        loss=loss if isinstance(loss, str) else "callable",
+        align=torch.stack(align_log).cpu().numpy().astype(np.float64),
+        uniform=torch.stack(uniform_log).cpu().numpy().astype(np.float64),
+    )
+    return history
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Augmentations part: spectral-loss training on a finite graph (owner: augmentation-graph chapter; add below)
 
 
+def train_spectral(
+    model: nn.Module,
+    graph,
+    *,
+    steps: int,
+    batch_size: int = 256,
+    lr: float = 0.05,
+    final_steps: int = 0,
+    final_lr: float | None = None,
+    inputs=None,
+    rng=None,
+    optimizer: str = "adam",
+    device=None,
+    progress: bool | None = None,
+    cpu_threads: int | None = 1,
+) -> History:
+    r"""Minimise the spectral contrastive loss on positive pairs sampled from a finite augmentation graph.
+
+    Each step draws ``batch_size`` positive pairs :math:`(x_i,x_i^+)` from ``graph`` (two augmentations of one
+    natural input) and takes an optimiser step on :func:`sslbook.losses.spectral_contrastive`,
+
+    .. math:: \hat L = -\frac2B\sum_i f(x_i)^\top f(x_i^+) + \frac1{B(B-1)}\sum_{i\ne j}(f(x_i)^\top f(x_j^+))^2,
+
+    an unbiased estimate of the population loss. Two phases: ``steps`` at ``lr``, then ``final_steps`` at
+    ``final_lr`` (a smaller rate lowers the noise floor of the last iterate). Thin wrapper around :func:`fit`.
+
+    See: Chapter "The augmentation graph and the spectral contrastive loss", "Training on sampled pairs".
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The encoder. With ``inputs=None`` it receives the vertex indices (int64 tensor of shape (B,)), e.g. a
+        ``torch.nn.Embedding`` (a tabular :math:`f`); otherwise it receives ``inputs[x]``.
+    graph : AugmentationGraph
+        Anything with ``sample_positive_pairs(n, rng)`` and ``n_aug``.
+    steps : int
+        Optimiser steps of the first phase.
+    batch_size : int
+        Positive pairs per step (at least 2).
+    lr : float
+        Learning rate of the first phase.
+    final_steps : int
+        Steps of the second phase (0: none).
+    final_lr : float, optional
+        Learning rate of the second phase; default ``lr / 10``.
+    inputs : array_like, shape (n_aug, d_in), optional
+        Input vector of each augmented input (e.g. one-hot rows for an MLP).
+    rng : numpy.random.Generator or int, optional
+        Draws the pairs.
+    optimizer, device, progress
+        Passed to :func:`fit` (verification runs use fp32: ``amp="off"``).
+    cpu_threads : int, optional
+        Torch threads while training on the CPU (restored afterwards); ``None`` keeps torch's setting.
+
+    Returns
+    -------
+    History
+        The batch loss of both phases, ``extra = {"phase_steps": (steps, final_steps)}``.
+    """
+    from sslbook._validation import check_array, check_rng
+    from sslbook.losses import spectral_contrastive
+
+    if not hasattr(graph, "sample_positive_pairs") or not hasattr(graph, "n_aug"):
+        raise TypeError(f"graph must be an AugmentationGraph, got {type(graph).__name__}")
+    steps = check_int("steps", steps, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=2)
+    lr = check_float("lr", lr, minimum=0.0, strict_min=True)
+    final_steps = check_int("final_steps", final_steps, minimum=0)
+    final_lr = lr / 10 if final_lr is None else check_float("final_lr", final_lr, minimum=0.0, strict_min=True)
+    if cpu_threads is not None:
+        cpu_threads = check_int("cpu_threads", cpu_threads, minimum=1)
+    rng = check_rng("rng", rng)
+    table = None
+    if inputs is not None:
+        table = check_array("inputs", inputs, ndim=2)
+        if table.shape[0] != graph.n_aug:
+            raise ValueError(f"inputs must have one row per augmented input ({graph.n_aug}), got {table.shape[0]}")
+        table = torch.as_tensor(table, dtype=torch.float32)
+
+    def batches(step: int):
+        x, x_pos = graph.sample_positive_pairs(batch_size, rng)
+        return torch.from_numpy(x), torch.from_numpy(x_pos)
+
+    def loss_fn(net: nn.Module, batch) -> torch.Tensor:
+        x, x_pos = batch
+        if table is not None:
+            tab = table.to(x.device)
+            x, x_pos = tab[x], tab[x_pos]
+        return spectral_contrastive(net(x), net(x_pos))
+
+    threads = torch.get_num_threads()
+    if cpu_threads is not None and get_device(device).type == "cpu":
+        torch.set_num_threads(cpu_threads)
+    try:
+        phases = [(steps, lr)] + ([(final_steps, final_lr)] if final_steps else [])
+        runs = [fit(model, loss_fn, batches, steps=n, lr=rate, optimizer=optimizer, device=device, amp="off",
+                    progress=progress, desc=f"spectral training (lr={rate:g})") for n, rate in phases]
+    finally:
+        torch.set_num_threads(threads)
+    model.eval()
+    history = History(loss=np.concatenate([h.loss for h in runs]), device=runs[0].device, precision="fp32",
+                      seconds=float(sum(h.seconds for h in runs)))
+    history.extra.update(phase_steps=(steps, final_steps))
+    return history
+
+
+def spectral_batch_losses(
+    f, graph, *, batches: int, batch_size: int = 64, rng=None, cpu_threads: int | None = 1
+) -> np.ndarray:
+    r"""Batch spectral losses :func:`sslbook.losses.spectral_contrastive` of a fixed table :math:`f` on sampled pairs.
+
+    Draws ``batches`` independent batches of ``batch_size`` positive pairs from ``graph`` and returns the batch
+    loss of each; their mean estimates the population loss :math:`L(f)` without bias (a Monte Carlo check of
+    the estimator).
+
+    See: Chapter "The augmentation graph and the spectral contrastive loss", "The spectral contrastive loss".
+
+    Parameters
+    ----------
+    f : array_like, shape (n_aug, k)
+        Row :math:`x` is :math:`f(x)`.
+    graph : AugmentationGraph
+    batches : int
+        Number of batches (at least 1).
+    batch_size : int
+        Pairs per batch (at least 2).
+    rng : numpy.random.Generator or int, optional
+    cpu_threads : int, optional
+        Torch threads during the loop (restored afterwards); one thread is fastest for these tiny batches.
+
+    Returns
+    -------
+    numpy.ndarray, shape (batches,)
+    """
+    from sslbook._validation import check_array, check_rng
+    from sslbook.losses import spectral_contrastive
+
+    if not hasattr(graph, "sample_positive_pairs") or not hasattr(graph, "n_aug"):
+        raise TypeError(f"graph must be an AugmentationGraph, got {type(graph).__name__}")
+    f = check_array("f", f, ndim=2)
+    if f.shape[0] != graph.n_aug:
+        raise ValueError(f"f must have one row per augmented input ({graph.n_aug}), got {f.shape[0]}")
+    batches = check_int("batches", batches, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=2)
+    if cpu_threads is not None:
+        cpu_threads = check_int("cpu_threads", cpu_threads, minimum=1)
+    rng = check_rng("rng", rng)
+    table = torch.as_tensor(f)
+    out = np.empty(batches)
+    threads = torch.get_num_threads()
+    if cpu_threads is not None:
+        torch.set_num_threads(cpu_threads)
+    try:
+        with torch.no_grad():
+            for i in range(batches):
+                x, x_pos = graph.sample_positive_pairs(batch_size, rng)
+                out[i] = float(spectral_contrastive(table[x], table[x_pos]))
+    finally:
+        torch.set_num_threads(threads)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Augmentations part: adversarial-probe training (owner: inductive-biases chapter; add below this line)
+
+
+def probe_r2(z: torch.Tensor, y: torch.Tensor, *, ridge: float = 1e-4) -> torch.Tensor:
+    r"""Fraction of the label variance explained by the best linear probe on a batch (differentiable).
+
+    With centred features :math:`Z_c` (B, k) and centred one-hot labels :math:`Y_c` (B, C),
+
+    .. math:: R^2=\frac{\operatorname{tr}\big(Y_c^\top Z_c(Z_c^\top Z_c+\rho I)^{-1}Z_c^\top Y_c\big)}
+              {\|Y_c\|_F^2}\in[0,1],
+
+    the least-squares probe with intercept solved in closed form, i.e. trained to optimality in the inner loop.
+
+    See: Chapter "Why inductive biases are unavoidable", "An expressive class can be fooled".
+
+    Parameters
+    ----------
+    z : torch.Tensor, shape (B, k)
+        Features.
+    y : torch.Tensor of int, shape (B,)
+        Class labels in ``0..C-1``.
+    ridge : float
+        :math:`\rho>0`, a small ridge for a stable solve.
+    """
+    if not isinstance(z, torch.Tensor) or z.ndim != 2:
+        raise ValueError(f"z must be a 2-d torch.Tensor (B, k), got {type(z).__name__}")
+    if not z.is_floating_point():
+        raise TypeError(f"z must be a floating-point tensor, got dtype {z.dtype}")
+    if not isinstance(y, torch.Tensor) or y.ndim != 1 or y.shape[0] != z.shape[0]:
+        raise ValueError("y must be a 1-d torch.Tensor of labels with one entry per row of z")
+    ridge = check_float("ridge", ridge, minimum=0.0, strict_min=True)
+    Y = nn.functional.one_hot(y.long()).to(z.dtype)
+    Yc = Y - Y.mean(dim=0)
+    Zc = z - z.mean(dim=0)
+    G = Zc.T @ Zc + ridge * torch.eye(z.shape[1], dtype=z.dtype, device=z.device)
+    B = Zc.T @ Yc
+    total = (Yc * Yc).sum()
+    if total <= 0:
+        raise ValueError("y must hold at least two classes in the batch")
+    return (B * torch.linalg.solve(G, B)).sum() / total
+
+
+def train_adversarial_probe(
+    model: nn.Module,
+    sample_batch: Callable[[int], Any],
+    *,
+    steps: int,
+    adv_weight: float = 1.0,
+    lr: float = 3e-3,
+    optimizer: str = "adam",
+    weight_decay: float = 0.0,
+    device=None,
+    progress: bool | None = None,
+    desc: str = "spectral training",
+    cpu_threads: int | None = 1,
+) -> History:
+    r"""Spectral contrastive training with an adversarial linear probe: a thin wrapper around :func:`fit`.
+
+    Each step draws positive pairs with labels :math:`(x_i,x_i^+,y_i)` and minimises
+
+    .. math:: \hat L_{spec}(f)+\lambda\cdot\tfrac12\big(R^2(f(x),y)+R^2(f(x^+),y)\big),
+
+    where :math:`\hat L_{spec}` is :func:`sslbook.losses.spectral_contrastive` and :math:`R^2` the label variance
+    explained by the best linear probe on the batch (:func:`probe_r2`): the encoder *maximises* the probe's
+    squared error, up to chance level. With ``adv_weight=0`` this is plain spectral contrastive training.
+    The labels are used only to build a deliberately bad near-minimizer of the spectral loss.
+
+    See: Chapter "Why inductive biases are unavoidable", "An expressive class can be fooled".
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The encoder.
+    sample_batch : callable
+        ``sample_batch(step)`` returns ``(x, x_pos, y)`` (shapes (B, d_in), (B, d_in), (B,)) or an object with
+        attributes ``x``, ``x_pos``, ``y`` such as :class:`sslbook.data.AugmentedPairs`.
+    steps : int
+    adv_weight : float
+        :math:`\lambda\ge0`.
+    lr, optimizer, weight_decay, device, progress, desc
+        Passed to :func:`fit` (fp32 throughout).
+    cpu_threads : int, optional
+        Torch threads on the CPU during training (restored afterwards); ``None`` keeps torch's setting.
+
+    Returns
+    -------
+    History
+        As :func:`fit`, with ``extra = {"adv_weight": adv_weight}``.
+    """
+    from sslbook import losses
+
+    if not callable(sample_batch):
+        raise TypeError(f"sample_batch must be callable, got {type(sample_batch).__name__}")
+    adv_weight = check_float("adv_weight", adv_weight, minimum=0.0)
+    if cpu_threads is not None:
+        cpu_threads = check_int("cpu_threads", cpu_threads, minimum=1)
+
+    def batches(step: int):
+        batch = sample_batch(step)
+        if all(hasattr(batch, name) for name in ("x", "x_pos", "y")):
+            batch = (batch.x, batch.x_pos, batch.y)
+        if not isinstance(batch, (tuple, list)) or len(batch) != 3:
+            raise TypeError("sample_batch(step) must return (x, x_pos, y) or an object with attributes x, x_pos, y")
+        return tuple(batch)
+
+    def loss_fn(net: nn.Module, batch) -> torch.Tensor:
+        x, x_pos, y = batch
+        if x.ndim != 2 or x_pos.shape != x.shape or y.shape != x.shape[:1]:
+            raise ValueError(f"sample_batch must give x, x_pos of shape (B, d_in) and y of shape (B,), got "
+                             f"{tuple(x.shape)}, {tuple(x_pos.shape)}, {tuple(y.shape)}")
+        b = x.shape[0]
+        z = net(torch.cat([x, x_pos]))
+        loss = losses.spectral_contrastive(z[:b], z[b:])
+        if adv_weight > 0:
+            loss = loss + adv_weight * 0.5 * (probe_r2(z[:b], y) + probe_r2(z[b:], y))
+        return loss
+
+    threads = torch.get_num_threads()
+    if cpu_threads is not None and get_device(device).type == "cpu":
+        torch.set_num_threads(cpu_threads)
+    try:
+        history = fit(model, loss_fn, batches, steps=steps, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
+                      device=device, amp="off", progress=progress, desc=desc)
+    finally:
+        torch.set_num_threads(threads)
+    history.extra.update(adv_weight=adv_weight)
+    return history

@@ -430,3 +430,72 @@ def test_sample_losses_bad_input():
         curl_sample_losses(A, np.zeros((3, 2)), N)
     with pytest.raises(ValueError, match="loss"):
         curl_sample_losses(A, P, N, loss="nope")
+
+
+# ---------------------------------------------------------------- the explorer's curve (issue #8)
+
+
+def _brute_k_negative_constant(feats, k, loss):
+    """L_un and L~mu for class-constant features and uniform rho, by enumerating all class tuples."""
+    C = len(feats)
+    L_un, L_nc, p_nc = 0.0, 0.0, 0.0
+    for t in itertools.product(range(C), repeat=k + 1):
+        f = feats[t[0]][0]
+        v = np.array([f @ (f - feats[c][0]) for c in t[1:]])
+        value = float(ref_loss(loss, v))
+        L_un += value / C ** (k + 1)
+        if t[0] not in t[1:]:
+            L_nc += value / C ** (k + 1)
+            p_nc += 1 / C ** (k + 1)
+    return L_un, L_nc / p_nc, 1 - p_nc
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_negatives_curve_against_tuple_enumeration(loss):
+    from sslbook.theory import curl_negatives_curve, curl_polygon_features
+
+    curve = curl_negatives_curve(3, [1, 2, 3], radius=0.8, loss=loss)
+    feats = curl_polygon_features(3, radius=0.8)
+    for i, k in enumerate(curve.ks):
+        L_un, L_mu, tau = _brute_k_negative_constant(feats, int(k), loss)
+        np.testing.assert_allclose([curve.L_un[i], curve.L_mu_tilde[i], curve.tau_k[i]], [L_un, L_mu, tau],
+                                   atol=1e-12)
+        assert abs(curve.tau_k[i] - (1 - (1 - 1 / 3) ** k)) < 1e-15
+    # constant on classes: Jensen is tight; the bound is the closed form of its inputs
+    np.testing.assert_allclose(curve.L_neq, curve.L_mu_tilde, atol=1e-12)
+    np.testing.assert_allclose(curve.bound, (curve.L_un - curve.tau_k) / (1 - curve.tau_k), atol=1e-12)
+    assert_bound(curve.L_mu_tilde, curve.bound, slack=1e-12, name="k-negative bound")
+
+
+def test_negatives_curve_spread_k1_matches_curl_exact_losses():
+    from sslbook.theory import curl_negatives_curve, curl_polygon_features
+
+    curve = curl_negatives_curve(4, 1, spread=0.4, loss="hinge")
+    feats = curl_polygon_features(4, spread=0.4)
+    assert all(f.shape == (2, 2) for f in feats)
+    np.testing.assert_allclose(np.linalg.norm(feats[1], axis=1), [0.6 * 0.6, 0.6 * 1.4])
+    one = curl_exact_losses(feats, np.full(4, 0.25), loss="hinge")
+    np.testing.assert_allclose([curve.L_un[0], curve.L_neq[0], curve.L_mu_tilde[0], curve.tau_k[0]],
+                               [one.L_un, one.L_neq, one.L_mu_sup, one.tau], atol=1e-12)
+    # a wrong collision probability (tau instead of tau_k for k = 3) is told apart
+    three = curl_negatives_curve(4, 3)
+    assert abs(three.tau_k[0] - curl_tau(np.full(4, 0.25))) > 0.1
+
+
+def test_negatives_curve_bad_input():
+    from sslbook.theory import curl_negatives_curve, curl_polygon_features
+
+    with pytest.raises(ValueError, match="n_classes"):
+        curl_negatives_curve(1, [1])
+    with pytest.raises(ValueError, match="k"):
+        curl_negatives_curve(3, [0, 1])
+    with pytest.raises(TypeError, match="ks"):
+        curl_negatives_curve(3, [1.5])
+    with pytest.raises(ValueError, match="loss"):
+        curl_negatives_curve(3, [1], loss="square")
+    with pytest.raises(ValueError, match="spread"):
+        curl_polygon_features(3, spread=1.0)
+    with pytest.raises(ValueError, match="radius"):
+        curl_polygon_features(3, radius=0.0)
+    with pytest.raises(ValueError, match="max_multisets"):
+        curl_negatives_curve(10, [8], spread=0.5, max_multisets=100)

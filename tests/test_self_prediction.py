@@ -214,3 +214,54 @@ def test_fit_pretext_bad_input():
     reg = fit_pretext_regression(np.eye(5)[:, :2], x, ridge=0.1)
     with pytest.raises(ValueError, match="x1"):
         reg.transform(np.zeros((3, 4)))
+
+
+# ---------------------------------------------------------------- the explorer's curve (issue #8)
+
+
+def test_aci_violation_curve_against_the_instance_structure():
+    from sslbook.theory import aci_violation_curve
+
+    v = np.array([0.0, 0.05, 0.2, 0.6, 1.0])
+    curve = aci_violation_curve(v, signal2=0.8, seed=3)
+    inst = LinearGaussianACI.random(2, 2, 12, 5, violation=1.0, signal2=0.8, rng=3)
+    # Sigma_{Ybar Ybar} = I, so A = B2; Sigma_{12|Ybar} = C12 = v U V^T; Sigma_11 = B1 B1^T + I.
+    assert abs(curve.sigma_min_A - np.linalg.svd(inst.B2, compute_uv=False).min()) < 1e-10
+    S11 = inst.B1 @ inst.B1.T + np.eye(12)
+    w, Q = np.linalg.eigh(S11)
+    eps1 = np.linalg.norm(Q @ np.diag(w**-0.5) @ Q.T @ inst.C12)
+    np.testing.assert_allclose(curve.eps_ci, v * eps1, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(curve.bound, (v * eps1) ** 2 / curve.sigma_min_A**2, rtol=1e-9, atol=1e-12)
+    # e_apx by a projection: || Fbar S^{1/2} (I - P) ||_F^2 with P the projector on the rows of M S^{1/2}
+    for i, value in enumerate(v):
+        cov = LinearGaussianACI.random(2, 2, 12, 5, violation=float(value), signal2=0.8, rng=3).cov
+        Ybar, X1, X2 = np.arange(4), np.arange(4, 16), np.arange(16, 21)
+        S = cov[np.ix_(X1, X1)]
+        root = Q @ np.diag(w**0.5) @ Q.T
+        Fbar = cov[np.ix_(Ybar, X1)] @ np.linalg.inv(S)
+        M = cov[np.ix_(X2, X1)] @ np.linalg.inv(S)
+        _, sv, Vt = np.linalg.svd(M @ root)
+        basis = Vt[: int(np.sum(sv > 1e-10))]
+        resid = Fbar @ root - (Fbar @ root) @ basis.T @ basis
+        assert abs(curve.e_apx[i] - np.sum(resid**2)) < 1e-9
+    assert curve.e_apx[0] < 1e-12 and curve.eps_ci[0] == 0
+    testing.assert_bound(curve.e_apx, curve.bound, slack=1e-12, name="ACI bound")
+    # the wrong variant without 1/sigma_min(A)^2 fails on this instance (sigma_min(A) < 1)
+    assert curve.sigma_min_A < 1 and np.any(curve.e_apx > curve.eps_ci**2)
+
+
+def test_aci_violation_curve_bad_input():
+    from sslbook.theory import aci_violation_curve
+
+    with pytest.raises(ValueError, match="violations"):
+        aci_violation_curve([0.2, 1.5])
+    with pytest.raises(ValueError, match="violations"):
+        aci_violation_curve([])
+    with pytest.raises(TypeError, match="seed"):
+        aci_violation_curve([0.1], seed=0.5)
+    with pytest.raises(ValueError, match="seed"):
+        aci_violation_curve([0.1], seed=-1)
+    with pytest.raises(ValueError, match="violations"):
+        aci_violation_curve([0.1, float("nan")])
+    with pytest.raises(ValueError, match="signal2"):
+        aci_violation_curve([0.1], signal2=-1.0)

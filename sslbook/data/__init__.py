@@ -12,6 +12,7 @@ from sslbook.data.contrastive_pairs import (
     triple_indices,
 )
 from sslbook.data.digits import digits
+from sslbook.data.hmm import HMM, HMMContexts
 from sslbook.data.latent_classes import ContrastiveTuples, LatentClassModel
 from sslbook.data.mixtures import GaussianMixture
 from sslbook.data.multiview import DiscreteMultiView, TopicModelDocs
@@ -31,3 +32,16 @@ __all__ += [  # Chapter 4 -- contrastive tuples from labelled pools and Gaussian
 ]
 __all__ += ["CIGaussianMixture", "LinearGaussianACI"]  # Self-prediction -- predicting what you already know
 __all__ += ["DiscreteMultiView", "TopicModelDocs"]  # Self-prediction: multiple views
+__all__ += ["HMM", "HMMContexts"]  # Language models: HMMs and head tuning
+
+from sslbook.data.language import NaturalTask, SyntheticLanguage  # noqa: E402
+
+__all__ += ["NaturalTask", "SyntheticLanguage"]  # Language models: natural tasks
+
+from sslbook.data.augmentation_graph import AugmentationGraph  # noqa: E402
+
+__all__ += ["AugmentationGraph"]  # Augmentations -- the augmentation graph and the spectral loss
+
+from sslbook.data.hypercube import AugmentedPairs, HypercubeAugmentation, parity_features  # noqa: E402
+
+__all__ += ["AugmentedPairs", "HypercubeAugmentation", "parity_features"]  # Augmentations: inductive biases

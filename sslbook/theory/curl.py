@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln
 
-from sslbook._validation import check_array, check_choice, check_int
+from sslbook._validation import check_array, check_choice, check_float, check_int
 from sslbook.theory.toolbox import hinge_loss, logistic2_loss
 
 #: The convex surrogate losses of the CURL framework (both have :math:`\ell(0)=1` for one margin).
@@ -151,20 +151,20 @@ def curl_lemma43_bound(L_un, tau):
 # ----------------------------------------------------------------------------------------------------
 
 
-def _unpack(features, rho, probs, *, min_classes: int = 2):
+def _unpack(features, rho, probs, *, min_classes: int = 2, name: str = "features"):
     """Return (list of (n_c, d) arrays, list of (n_c,) probabilities, rho) after validation.
 
     Shared by :mod:`sslbook.theory.curl_bounds` (which also accepts a single class).
     """
     if hasattr(features, "rho") and hasattr(features, "points") and hasattr(features, "kind"):
         if features.kind != "finite":
-            raise ValueError("features must be a finite LatentClassModel (exact losses need finite supports)")
+            raise ValueError(f"{name} must be a finite LatentClassModel (exact losses need finite supports)")
         if rho is not None or probs is not None:
-            raise ValueError("rho and probs must be None when features is a LatentClassModel")
+            raise ValueError(f"rho and probs must be None when {name} is a LatentClassModel")
         return list(features.points), list(features.probs), np.asarray(features.rho, dtype=float)
-    feats, ps = _check_supports(features, probs, name="features", min_classes=min_classes)
+    feats, ps = _check_supports(features, probs, name=name, min_classes=min_classes)
     if rho is None:
-        raise ValueError("rho must be given with per-class feature arrays")
+        raise ValueError(f"rho must be given with per-class arrays {name}")
     return list(feats), list(ps), _check_rho(rho, len(feats))
 
 
@@ -622,3 +622,102 @@ def curl_sample_losses(anchors, positives, negatives, *, loss: str = "hinge") ->
         margins = np.einsum("md,md->m", A, P.mean(axis=1) - N.mean(axis=1))[:, None]
     return np.asarray(ell(margins), dtype=float)
 
+
+
+# ----------------------------------------------------------------------------------------------------
+# explorer: negatives on a regular-polygon instance
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NegativesCurve:
+    r""":math:`\tau_k`, the exact losses and the :math:`k`-negative bound as functions of :math:`k`
+    (see :func:`curl_negatives_curve`)."""
+
+    n_classes: int  #: number of latent classes C (uniform rho)
+    ks: np.ndarray  #: numbers of negatives
+    tau_k: np.ndarray  #: collision probability 1 - (1 - 1/C)^k
+    L_un: np.ndarray  #: exact contrastive loss with k negatives
+    L_neq: np.ndarray  #: exact contrastive loss given no collision
+    L_mu_tilde: np.ndarray  #: exact (k+1)-way mean-classifier loss given no collision
+    bound: np.ndarray  #: (L_un - tau_k) / (1 - tau_k)
+    loss: str  #: surrogate loss
+
+
+def curl_polygon_features(n_classes: int, *, radius: float = 0.6, spread: float = 0.0) -> list[np.ndarray]:
+    r"""Class-wise features on a regular polygon: class :math:`c` sits at
+    :math:`r\,(\cos\frac{2\pi c}{C},\sin\frac{2\pi c}{C})`, with two equally likely points
+    :math:`(1\pm s)` times that centre when ``spread`` :math:`s>0` (one point when :math:`s=0`).
+
+    With :math:`s=0` the representation is constant on classes with means of equal norm: the equality case of
+    the :math:`k`-negative bound for the hinge loss.
+
+    See: Chapter 5, "Too many negatives can hurt" (the explorer).
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes :math:`C\ge2`.
+    radius : float
+        Norm :math:`r>0` of the class centres.
+    spread : float
+        Relative radial spread :math:`s\in[0,1)` of the two points of a class.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        ``C`` arrays of shape ``(1, 2)`` or ``(2, 2)``.
+    """
+    C = check_int("n_classes", n_classes, minimum=2)
+    r = check_float("radius", radius, minimum=0.0, strict_min=True)
+    s = check_float("spread", spread, minimum=0.0)
+    if s >= 1:
+        raise ValueError(f"spread must be < 1, got {s}")
+    angles = 2 * np.pi * np.arange(C) / C
+    centres = r * np.column_stack([np.cos(angles), np.sin(angles)])
+    if s == 0:
+        return [c[None, :] for c in centres]
+    return [np.stack([(1 - s) * c, (1 + s) * c]) for c in centres]
+
+
+def curl_negatives_curve(n_classes: int, ks, *, radius: float = 0.6, spread: float = 0.0,
+                         loss: str = "logistic2", max_multisets: int = 200_000) -> NegativesCurve:
+    r"""The collision probability :math:`\tau_k`, the :math:`k`-negative bound
+    :math:`(L_{un}-\tau_k)/(1-\tau_k)` and the exact mean-classifier loss :math:`\tilde L^\mu_{sup}` for uniform
+    :math:`\rho` on :math:`C` classes placed on a regular polygon (:func:`curl_polygon_features`), for each
+    number of negatives :math:`k` in ``ks``.
+
+    Every value is exact (:func:`curl_k_negative_losses`); :math:`\tau_k=1-(1-1/C)^k`.
+
+    See: Chapter 5, Theorem "The k-negative surrogate bound" (the explorer of that chapter).
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes :math:`C\ge2`.
+    ks : int or sequence of int
+        Numbers of negatives, each :math:`\ge1`.
+    radius, spread : float
+        As in :func:`curl_polygon_features`.
+    loss : {"hinge", "logistic2"}
+    max_multisets : int
+        Refuse (ValueError) enumerations larger than this (large :math:`k` with many points).
+
+    Returns
+    -------
+    NegativesCurve
+    """
+    _loss_fn(loss)
+    ks_arr = np.atleast_1d(np.asarray(ks))
+    if ks_arr.ndim != 1 or ks_arr.size == 0 or not np.issubdtype(ks_arr.dtype, np.integer):
+        raise TypeError(f"ks must be an integer or a non-empty sequence of integers, got {ks!r}")
+    ks_list = [_check_k(int(k)) for k in ks_arr]
+    feats = curl_polygon_features(n_classes, radius=radius, spread=spread)
+    rho = np.full(len(feats), 1.0 / len(feats))
+    res = [curl_k_negative_losses(feats, rho, k=k, loss=loss, max_multisets=max_multisets) for k in ks_list]
+    tau = np.array([r.tau_k for r in res])
+    L_un = np.array([r.L_un for r in res])
+    return NegativesCurve(
+        n_classes=len(feats), ks=np.array(ks_list), tau_k=tau, L_un=L_un, L_neq=np.array([r.L_neq for r in res]),
+        L_mu_tilde=np.array([r.L_mu_tilde for r in res]), bound=(L_un - tau) / (1.0 - tau), loss=loss,
+    )

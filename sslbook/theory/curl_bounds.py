@@ -34,11 +34,11 @@ def _check_loss(loss: str) -> str:
     return check_choice("loss", loss, LOSSES)
 
 
-def _classes(features, rho, probs) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+def _classes(features, rho, probs, name: str = "features") -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
     """Validated per-class features, within-class probabilities and rho (the conventions of theory.curl)."""
     from sslbook.theory.curl import _unpack
 
-    return _unpack(features, rho, probs, min_classes=1)
+    return _unpack(features, rho, probs, min_classes=1, name=name)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -174,7 +174,7 @@ def triple_moment(inputs, rho=None, *, probs=None) -> float:
     -------
     float
     """
-    feats, ps, r = _classes(inputs, rho, probs)
+    feats, ps, r = _classes(inputs, rho, probs, name="inputs")
     sq = np.array([p @ np.sum(F**2, axis=1) for F, p in zip(feats, ps, strict=True)])  # E_c ||x||^2
     means = np.stack([p @ F for F, p in zip(feats, ps, strict=True)])
     mbar = r @ means

@@ -1,0 +1,483 @@
+r"""Why inductive biases are unavoidable: exact quantities for Saunshi et al. (ICML 2022).
+
+Two views of the same spectral contrastive loss
+:math:`L_{spec}(f)=-2\,\mathbb E_{(x,x^+)}[f(x)^\top f(x^+)]+\mathbb E_{x,x'}[(f(x)^\top f(x'))^2]`:
+
+* over **all functions** it only sees the augmentation graph; when augmentation sets are disjoint the graph
+  splits into one component per natural input (:func:`augmentation_components`), every component carries a
+  unit eigenvalue, and function-class-agnostic guarantees are vacuous;
+* over **linear maps** :math:`f(x)=Wx` it only sees :math:`\Sigma=\mathbb E[xx^\top]` and
+  :math:`\Sigma_+=\mathbb E[x(x^+)^\top]` through :math:`\mathbf M=\Sigma^{-1/2}\Sigma_+\Sigma^{-1/2}`
+  (:func:`linear_aug_matrix`), and the spectral gap of :math:`\mathbf M` gives a guarantee
+  (:func:`linear_class_bound`, :func:`davis_kahan_bound`).
+
+Pure numpy/scipy. See: Chapter "Why inductive biases are unavoidable".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from sslbook._validation import check_array, check_float, check_int
+
+__all__ = [
+    "ComponentSpectra",
+    "LinearClassBound",
+    "LinearSpectralSolution",
+    "augmentation_components",
+    "best_linear_probe_residual",
+    "davis_kahan_bound",
+    "estimate_aug_moments",
+    "feature_bayes_error",
+    "invariant_spectral_loss",
+    "linear_aug_matrix",
+    "linear_class_bound",
+    "linear_spectral_loss",
+    "spectral_linear_closed_form",
+    "spectral_loss_finite",
+    "subspace_miss",
+]
+
+
+def _sym_sqrt_inv(S: np.ndarray) -> np.ndarray:
+    w, U = np.linalg.eigh(S)
+    return (U / np.sqrt(w)) @ U.T
+
+
+def _check_cov(name: str, S, d: int | None = None, *, pd: bool) -> np.ndarray:
+    S = check_array(name, S, ndim=2)
+    if S.shape[0] != S.shape[1]:
+        raise ValueError(f"{name} must be square, got shape {S.shape}")
+    if d is not None and S.shape[0] != d:
+        raise ValueError(f"{name} must have shape ({d}, {d}), got {S.shape}")
+    if not np.allclose(S, S.T, rtol=0, atol=1e-10 * max(1.0, np.abs(S).max())):
+        raise ValueError(f"{name} must be symmetric")
+    w = np.linalg.eigvalsh(S)
+    tol = 1e-12 * max(1.0, np.abs(w).max())
+    if pd and w.min() <= tol:
+        raise ValueError(f"{name} must be positive definite, smallest eigenvalue {w.min():.3g}")
+    if not pd and w.min() < -tol * 1e3:
+        raise ValueError(f"{name} must be positive semi-definite, smallest eigenvalue {w.min():.3g}")
+    return (S + S.T) / 2
+
+
+# ----------------------------------------------------------------------------------------------------
+# The linear class: M, (P2-a) and (P2-b)
+# ----------------------------------------------------------------------------------------------------
+
+
+def linear_aug_matrix(sigma, sigma_plus) -> np.ndarray:
+    r"""The augmentation matrix of the linear class, :math:`\mathbf M=\Sigma^{-1/2}\Sigma_+\Sigma^{-1/2}`.
+
+    Its eigenvalues lie in :math:`[0,1]` when :math:`\Sigma_+` comes from positive pairs
+    (:math:`0\preceq\Sigma_+\preceq\Sigma` by Jensen).
+
+    See: Chapter "Why inductive biases are unavoidable", "The linear class".
+
+    Parameters
+    ----------
+    sigma : array_like, shape (D, D)
+        :math:`\Sigma=\mathbb E[\phi(x)\phi(x)^\top]`, symmetric positive definite.
+    sigma_plus : array_like, shape (D, D)
+        :math:`\Sigma_+=\mathbb E[\phi(x)\phi(x^+)^\top]`, symmetric positive semi-definite.
+
+    Returns
+    -------
+    numpy.ndarray, shape (D, D)
+    """
+    S = _check_cov("sigma", sigma, pd=True)
+    Sp = _check_cov("sigma_plus", sigma_plus, S.shape[0], pd=False)
+    R = _sym_sqrt_inv(S)
+    M = R @ Sp @ R
+    return (M + M.T) / 2
+
+
+def linear_spectral_loss(W, sigma, sigma_plus) -> float:
+    r"""Population spectral contrastive loss of :math:`f(x)=W\phi(x)` (P2-a):
+    :math:`L_{spec}(W)=-2\operatorname{tr}(W\Sigma_+W^\top)+\|W\Sigma W^\top\|_F^2`.
+
+    See: Chapter "Why inductive biases are unavoidable", "The linear class".
+
+    Parameters
+    ----------
+    W : array_like, shape (k, D)
+    sigma, sigma_plus : array_like, shape (D, D)
+        As in :func:`linear_aug_matrix`.
+    """
+    W = check_array("W", W, ndim=2)
+    S = _check_cov("sigma", sigma, W.shape[1], pd=False)
+    Sp = _check_cov("sigma_plus", sigma_plus, W.shape[1], pd=False)
+    G = W @ S @ W.T
+    return float(-2.0 * np.trace(W @ Sp @ W.T) + np.sum(G * G))
+
+
+@dataclass(frozen=True)
+class LinearSpectralSolution:
+    r"""A minimizer of :math:`L_{spec}` over linear maps (see :func:`spectral_linear_closed_form`)."""
+
+    W: np.ndarray  #: (k, D) the minimizer :math:`\Lambda_k^{1/2}U_k^\top\Sigma^{-1/2}`
+    eigenvalues: np.ndarray  #: (D,) eigenvalues of M, descending
+    eigenvectors: np.ndarray  #: (D, D) matching eigenvectors (columns) of M
+    loss: float  #: the minimum :math:`-\sum_{i\le k}\lambda_i^2`
+    M: np.ndarray  #: (D, D) the matrix M
+
+
+def spectral_linear_closed_form(sigma, sigma_plus, k: int) -> LinearSpectralSolution:
+    r"""Closed-form minimizer of the spectral loss over linear maps :math:`f(x)=W\phi(x)` (P2-a).
+
+    With :math:`V=W\Sigma^{1/2}`, :math:`L_{spec}(W)=\|\mathbf M-V^\top V\|_F^2-\|\mathbf M\|_F^2`; by
+    Eckart--Young the minimizers are :math:`V=O\Lambda_k^{1/2}U_k^\top` (top-:math:`k` eigenpairs of
+    :math:`\mathbf M`, any orthogonal :math:`O`), with minimum :math:`-\sum_{i\le k}\lambda_i^2`. Returned
+    with :math:`O=I`. Requires :math:`\lambda_k\ge0` (true for positive pairs).
+
+    See: Chapter "Why inductive biases are unavoidable", "The linear class".
+
+    Parameters
+    ----------
+    sigma, sigma_plus : array_like, shape (D, D)
+        As in :func:`linear_aug_matrix`.
+    k : int
+        Representation dimension, ``1 <= k <= D``.
+    """
+    M = linear_aug_matrix(sigma, sigma_plus)
+    D = M.shape[0]
+    k = check_int("k", k, minimum=1, maximum=D)
+    w, U = np.linalg.eigh(M)
+    w, U = w[::-1], U[:, ::-1]
+    if w[k - 1] < -1e-12:
+        raise ValueError(f"M has a negative eigenvalue among its top k={k}: sigma_plus is not from positive pairs")
+    lam = np.clip(w[:k], 0.0, None)
+    S = _check_cov("sigma", sigma, pd=True)
+    W = (np.sqrt(lam)[:, None] * U[:, :k].T) @ _sym_sqrt_inv(S)
+    return LinearSpectralSolution(W=W, eigenvalues=w, eigenvectors=U, loss=float(-np.sum(lam**2)), M=M)
+
+
+@dataclass(frozen=True)
+class LinearClassBound:
+    r"""The terms of the linear-class guarantee (P2-b) for one target (see :func:`linear_class_bound`)."""
+
+    residual: float  #: :math:`\sum_{i>k}a_i^2`, the best probe's squared error on the spectral minimizer
+    energy: float  #: :math:`\mathcal E(g)=a^\top(I-\mathbf M)a`
+    gap: float  #: :math:`1-\lambda_{k+1}(\mathbf M)`
+    bound: float  #: :math:`\mathcal E(g)/(1-\lambda_{k+1})` (``inf`` when the gap is 0 and the energy > 0)
+
+
+def linear_class_bound(a, M, k: int) -> LinearClassBound:
+    r"""The linear-class downstream guarantee (P2-b) for a target :math:`g(x)=a^\top\Sigma^{-1/2}\phi(x)`.
+
+    .. math:: \min_u\mathbb E\big(g(x)-u^\top f^*(x)\big)^2=\sum_{i>k}a_i^2
+              \le\frac{\mathcal E(g)}{1-\lambda_{k+1}(\mathbf M)},\qquad
+              \mathcal E(g)=\tfrac12\mathbb E(g(x)-g(x^+))^2=a^\top(I-\mathbf M)a,
+
+    with :math:`a_i=u_i^\top a` in the eigenbasis of :math:`\mathbf M` and :math:`f^*` the spectral minimizer
+    of :func:`spectral_linear_closed_form` (assumes :math:`\lambda_k>0`).
+
+    See: Chapter "Why inductive biases are unavoidable", "A guarantee for the linear class".
+
+    Parameters
+    ----------
+    a : array_like, shape (D,)
+        Target coefficients in whitened coordinates.
+    M : array_like, shape (D, D)
+        The matrix of :func:`linear_aug_matrix`.
+    k : int
+        Representation dimension, ``1 <= k < D``.
+    """
+    M = _check_cov("M", M, pd=False)
+    D = M.shape[0]
+    a = check_array("a", a, ndim=1)
+    if a.shape != (D,):
+        raise ValueError(f"a must have shape ({D},), got {a.shape}")
+    k = check_int("k", k, minimum=1, maximum=D - 1)
+    w, U = np.linalg.eigh(M)
+    w, U = w[::-1], U[:, ::-1]
+    coords = U.T @ a
+    residual = float(np.sum(coords[k:] ** 2))
+    energy = float(a @ (np.eye(D) - M) @ a)
+    gap = float(1.0 - w[k])
+    if gap > 1e-14:
+        bound = energy / gap
+    else:
+        bound = float("inf") if energy > 1e-14 else float("nan")
+    return LinearClassBound(residual=residual, energy=energy, gap=gap, bound=float(bound))
+
+
+def best_linear_probe_residual(a, W, sigma) -> float:
+    r"""Population squared error of the best linear probe on :math:`f(x)=W\phi(x)` for
+    :math:`g(x)=a^\top\Sigma^{-1/2}\phi(x)`, from the normal equations (no eigendecomposition of M):
+
+    .. math:: \min_u\mathbb E\big(g-u^\top f\big)^2=a^\top a-b^\top(W\Sigma W^\top)^{+}b,\qquad b=W\Sigma^{1/2}a.
+
+    See: Chapter "Why inductive biases are unavoidable", "A guarantee for the linear class".
+
+    Parameters
+    ----------
+    a : array_like, shape (D,)
+    W : array_like, shape (k, D)
+    sigma : array_like, shape (D, D)
+        Positive definite.
+    """
+    S = _check_cov("sigma", sigma, pd=True)
+    D = S.shape[0]
+    a = check_array("a", a, ndim=1)
+    W = check_array("W", W, ndim=2)
+    if a.shape != (D,) or W.shape[1] != D:
+        raise ValueError(f"a must have shape ({D},) and W {D} columns, got {a.shape} and {W.shape}")
+    w, U = np.linalg.eigh(S)
+    b = W @ ((U * np.sqrt(w)) @ U.T) @ a
+    G = W @ S @ W.T
+    return float(a @ a - b @ np.linalg.pinv(G, rcond=1e-12, hermitian=True) @ b)
+
+
+def subspace_miss(W, sigma, M, k: int) -> float:
+    r"""How much of the top-:math:`k` eigenspace of :math:`\mathbf M` the learned linear features miss.
+
+    With :math:`V=W\Sigma^{1/2}`, :math:`Q` the orthogonal projector onto the row space of :math:`V` and
+    :math:`P_k` the projector onto the top-:math:`k` eigenvectors of :math:`\mathbf M`,
+    :math:`t=\|(I-Q)P_k\|_F^2=k-\|QP_k\|_F^2`. When :math:`V` has rank :math:`k` this is
+    :math:`\|\sin\Theta\|_F^2=\sum_j\sin^2\theta_j` over the principal angles between the two subspaces.
+
+    See: Chapter "Why inductive biases are unavoidable", "Near-minimizers of the linear class".
+
+    Parameters
+    ----------
+    W : array_like, shape (k', D)
+    sigma : array_like, shape (D, D)
+        Positive definite.
+    M : array_like, shape (D, D)
+    k : int
+        Dimension of the reference eigenspace, ``1 <= k <= D``.
+    """
+    W = check_array("W", W, ndim=2)
+    S = _check_cov("sigma", sigma, W.shape[1], pd=True)
+    M = _check_cov("M", M, W.shape[1], pd=False)
+    D = M.shape[0]
+    k = check_int("k", k, minimum=1, maximum=D)
+    w, U = np.linalg.eigh(S)
+    V = W @ ((U * np.sqrt(w)) @ U.T)
+    u, sv, _ = np.linalg.svd(V.T, full_matrices=False)
+    basis = u[:, sv > 1e-10 * max(sv.max(), 1e-300)]
+    _, E = np.linalg.eigh(M)
+    top = E[:, ::-1][:, :k]
+    return float(k - np.sum((basis.T @ top) ** 2))
+
+
+def davis_kahan_bound(excess, eigenvalues, k: int) -> float:
+    r"""Davis--Kahan-type bound on the subspace of a near-minimizer of the linear spectral loss:
+    :math:`\|(I-Q)P_k\|_F^2\le\varepsilon/(\lambda_k^2-\lambda_{k+1}^2)`.
+
+    Here :math:`\varepsilon=L_{spec}(W)-\min L_{spec}` is the excess loss of :math:`W` and :math:`\lambda_i` the
+    eigenvalues of :math:`\mathbf M` in descending order (see :func:`subspace_miss`).
+
+    See: Chapter "Why inductive biases are unavoidable", "Near-minimizers of the linear class".
+
+    Parameters
+    ----------
+    excess : float
+        :math:`\varepsilon\ge0` (round-off below 0 is clipped).
+    eigenvalues : array_like, shape (D,)
+        Eigenvalues of M, any order (sorted here).
+    k : int
+        ``1 <= k < D``.
+
+    Returns
+    -------
+    float
+        ``inf`` when :math:`\lambda_k=\lambda_{k+1}`.
+    """
+    excess = check_float("excess", excess)
+    if excess < -1e-9:
+        raise ValueError(f"excess must be >= 0, got {excess}")
+    lam = np.sort(check_array("eigenvalues", eigenvalues, ndim=1))[::-1]
+    k = check_int("k", k, minimum=1, maximum=lam.size - 1)
+    gap2 = lam[k - 1] ** 2 - lam[k] ** 2
+    if gap2 <= 1e-15:
+        return float("inf")
+    return float(max(excess, 0.0) / gap2)
+
+
+def estimate_aug_moments(x, x_pos, *, symmetric: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    r"""Sample estimates of :math:`\Sigma` and :math:`\Sigma_+` from :math:`n` positive pairs.
+
+    :math:`\hat\Sigma_+=\frac1{2n}\sum_i(x_ix_i^{+\top}+x_i^+x_i^\top)`. With ``symmetric=False``,
+    :math:`\hat\Sigma=\frac1n\sum_ix_ix_i^\top` (anchors only); with ``symmetric=True``,
+    :math:`\hat\Sigma=\frac1{2n}\sum_i(x_ix_i^\top+x_i^+x_i^{+\top})`, so that
+    :math:`\hat\Sigma-\hat\Sigma_+=\frac1{2n}\sum_i(x_i-x_i^+)(x_i-x_i^+)^\top`.
+
+    See: Chapter "Why inductive biases are unavoidable", "From finitely many pairs".
+
+    Parameters
+    ----------
+    x, x_pos : array_like, shape (n, D)
+        Anchors and positives.
+    symmetric : bool
+    """
+    x = check_array("x", x, ndim=2)
+    x_pos = check_array("x_pos", x_pos, ndim=2)
+    if x.shape != x_pos.shape:
+        raise ValueError(f"x_pos must have the shape of x {x.shape}, got {x_pos.shape}")
+    if not isinstance(symmetric, bool):
+        raise TypeError(f"symmetric must be a bool, got {type(symmetric).__name__}")
+    n = x.shape[0]
+    C = x.T @ x_pos / n
+    Sp = (C + C.T) / 2
+    S = (x.T @ x + x_pos.T @ x_pos) / (2 * n) if symmetric else x.T @ x / n
+    return S, Sp
+
+
+# ----------------------------------------------------------------------------------------------------
+# All functions: the augmentation graph, component by component
+# ----------------------------------------------------------------------------------------------------
+
+
+def _check_graph(p_bar, aug):
+    p = check_array("p_bar", p_bar, ndim=1)
+    if np.any(p < 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
+        raise ValueError("p_bar must be a probability vector")
+    A = sparse.csr_matrix(check_array("aug", aug, ndim=2)) if not sparse.issparse(aug) else aug.tocsr()
+    if A.shape[0] != p.size:
+        raise ValueError(f"aug must have {p.size} rows (one per natural input), got {A.shape[0]}")
+    if A.nnz and (A.data.min() < 0 or not np.all(np.isfinite(A.data))):
+        raise ValueError("aug must have non-negative finite entries")
+    if not np.allclose(np.asarray(A.sum(axis=1)).ravel(), 1.0, rtol=0, atol=1e-9):
+        raise ValueError("aug must have rows summing to 1 (one augmentation distribution per natural input)")
+    return p, A.astype(np.float64)
+
+
+@dataclass(frozen=True)
+class ComponentSpectra:
+    r"""Connected components of an augmentation graph and the spectrum of :math:`\bar A` on each."""
+
+    labels: np.ndarray  #: (X,) component of each augmented point
+    n_components: int
+    eigenvalues: list  #: one array per component, descending
+    unit_multiplicity: int  #: number of eigenvalues of :math:`\bar A` equal to 1 (to 1e-10)
+
+    def top(self, k: int) -> np.ndarray:
+        """The ``k`` largest eigenvalues of :math:`\\bar A` over all components, descending."""
+        allv = np.sort(np.concatenate(self.eigenvalues))[::-1]
+        return allv[:k]
+
+
+def augmentation_components(p_bar, aug) -> ComponentSpectra:
+    r"""Split the augmentation graph into connected components and diagonalize :math:`\bar A` on each.
+
+    Edge weights :math:`w_{xx'}=\sum_{\bar x}p(\bar x)\mathcal A(x\mid\bar x)\mathcal A(x'\mid\bar x)`,
+    :math:`w_x=\sum_{x'}w_{xx'}`, :math:`\bar A=D^{-1/2}WD^{-1/2}`; :math:`\bar A` is block diagonal over the
+    components, so its spectrum is the union of the blocks' spectra. Augmented points of zero weight are dropped.
+
+    See: Chapter "Why inductive biases are unavoidable", "All functions: the graph falls apart".
+
+    Parameters
+    ----------
+    p_bar : array_like, shape (N,)
+        Probabilities of the natural inputs.
+    aug : array_like or scipy.sparse matrix, shape (N, X)
+        Row :math:`\bar x` is the augmentation distribution :math:`\mathcal A(\cdot\mid\bar x)`.
+    """
+    p, A = _check_graph(p_bar, aug)
+    W = (A.T @ sparse.diags(p) @ A).tocsr()
+    w = np.asarray(W.sum(axis=1)).ravel()
+    keep = np.flatnonzero(w > 0)
+    W = W[keep][:, keep]
+    w = w[keep]
+    n_comp, lab = connected_components(W, directed=False)
+    dinv = 1.0 / np.sqrt(w)
+    Abar = sparse.diags(dinv) @ W @ sparse.diags(dinv)
+    order = np.argsort(lab, kind="stable")
+    bounds = np.searchsorted(lab[order], np.arange(n_comp + 1))
+    eigs = []
+    Abar = Abar.tocsr()
+    for c in range(n_comp):
+        idx = order[bounds[c] : bounds[c + 1]]
+        block = Abar[idx][:, idx].toarray()
+        eigs.append(np.linalg.eigvalsh((block + block.T) / 2)[::-1])
+    labels = np.full(A.shape[1], -1, dtype=np.int64)
+    labels[keep] = lab
+    unit = int(sum(np.sum(np.abs(e - 1.0) < 1e-10) for e in eigs))
+    return ComponentSpectra(labels=labels, n_components=int(n_comp), eigenvalues=eigs, unit_multiplicity=unit)
+
+
+def spectral_loss_finite(p_bar, aug, F) -> float:
+    r"""Exact spectral contrastive loss of a function on a finite augmentation model.
+
+    .. math:: L_{spec}(f)=-2\sum_{\bar x}p(\bar x)\,\|m_f(\bar x)\|^2+\Big\|\sum_xw_xf(x)f(x)^\top\Big\|_F^2,
+              \qquad m_f(\bar x)=\sum_x\mathcal A(x\mid\bar x)f(x),\ w_x=\sum_{\bar x}p(\bar x)\mathcal A(x\mid\bar x).
+
+    See: Chapter "Why inductive biases are unavoidable", "All functions: the graph falls apart".
+
+    Parameters
+    ----------
+    p_bar : array_like, shape (N,)
+    aug : array_like or scipy.sparse matrix, shape (N, X)
+        As in :func:`augmentation_components`.
+    F : array_like, shape (X, k)
+        :math:`f` evaluated at every augmented point.
+    """
+    p, A = _check_graph(p_bar, aug)
+    F = check_array("F", F, ndim=2)
+    if F.shape[0] != A.shape[1]:
+        raise ValueError(f"F must have {A.shape[1]} rows (one per augmented point), got {F.shape[0]}")
+    m = A @ F  # (N, k)
+    w = np.asarray(A.T @ p).ravel()
+    S = (F * w[:, None]).T @ F
+    return float(-2.0 * np.sum(p[:, None] * m * m) + np.sum(S * S))
+
+
+def invariant_spectral_loss(F, p=None) -> float:
+    r"""Spectral loss of a function that is constant on each augmentation set, :math:`f(x)=h(\bar x)`:
+    :math:`L_{spec}=-2\operatorname{tr}\Sigma_h+\|\Sigma_h\|_F^2` with :math:`\Sigma_h=\mathbb E_{\bar x}hh^\top`.
+
+    See: Chapter "Why inductive biases are unavoidable", "Two minimizers".
+
+    Parameters
+    ----------
+    F : array_like, shape (N, k)
+        :math:`h` at every natural input.
+    p : array_like, shape (N,), optional
+        Probabilities of the natural inputs (default uniform).
+    """
+    F = check_array("F", F, ndim=2)
+    if p is None:
+        p = np.full(F.shape[0], 1.0 / F.shape[0])
+    p = check_array("p", p, ndim=1)
+    if p.shape != (F.shape[0],) or np.any(p < 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
+        raise ValueError(f"p must be a probability vector of length {F.shape[0]}")
+    S = (F * p[:, None]).T @ F
+    return float(-2.0 * np.trace(S) + np.sum(S * S))
+
+
+def feature_bayes_error(F, labels, p=None) -> float:
+    r"""Smallest error of *any* classifier of the features on a finite population:
+    :math:`\sum_v\min_c P(f=v,\,y=c)^{\complement}` — for each distinct feature value :math:`v`, the
+    probability mass of all labels but the most likely one.
+
+    See: Chapter "Why inductive biases are unavoidable", "Two minimizers".
+
+    Parameters
+    ----------
+    F : array_like, shape (N, k)
+        Features of each population point.
+    labels : array_like of int, shape (N,)
+    p : array_like, shape (N,), optional
+        Probabilities of the points (default uniform).
+    """
+    F = check_array("F", F, ndim=2)
+    y = check_array("labels", labels, ndim=1, dtype="int")
+    if y.shape[0] != F.shape[0]:
+        raise ValueError(f"labels must have {F.shape[0]} entries, got {y.shape[0]}")
+    if p is None:
+        p = np.full(F.shape[0], 1.0 / F.shape[0])
+    p = check_array("p", p, ndim=1)
+    if p.shape != (F.shape[0],) or np.any(p < 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
+        raise ValueError(f"p must be a probability vector of length {F.shape[0]}")
+    _, groups = np.unique(np.round(F, 12), axis=0, return_inverse=True)
+    groups = groups.ravel()
+    classes = np.unique(y)
+    mass = np.zeros((groups.max() + 1, classes.size))
+    np.add.at(mass, (groups, np.searchsorted(classes, y)), p)
+    return float(np.sum(mass.sum(axis=1) - mass.max(axis=1)))
