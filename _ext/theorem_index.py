@@ -67,6 +67,9 @@ def _doctree_read(app, doctree):
         env.sslbook_theorem_index_docs = set()
     if any(True for _ in doctree.findall(theorem_index_placeholder)):
         env.sslbook_theorem_index_docs.add(env.docname)
+        # The table (with the results' titles, which hold math) is built after reading, so the math domain has
+        # not seen it: declare the page as having equations, or Sphinx would not load MathJax there.
+        env.get_domain("math").data["has_equations"][env.docname] = True
 
 
 def _purge(app, env, docname):

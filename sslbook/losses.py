@@ -31,6 +31,17 @@ def _check_tensor(name: str, value, ndim: tuple[int, ...]) -> torch.Tensor:
     return value
 
 
+def _check_pair(name: str, value, other_name: str, other, *, min_rows: int = 1, why: str = "") -> tuple:
+    """Two (B, d) feature tensors of the same shape with at least ``min_rows`` rows (positive pairs, two views)."""
+    value = _check_tensor(name, value, (2,))
+    other = _check_tensor(other_name, other, (2,))
+    if other.shape != value.shape:
+        raise ValueError(f"{other_name} must have the shape of {name} {tuple(value.shape)}, got {tuple(other.shape)}")
+    if value.shape[0] < min_rows:
+        raise ValueError(f"{name} must have at least {min_rows} rows{why}, got {value.shape[0]}")
+    return value, other
+
+
 def contrastive_margins(anchor: torch.Tensor, positive: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
     r"""Margins :math:`v_i = f(x)^\top(f(x^+) - f(x_i^-))` of a batch of contrastive tuples.
 
@@ -51,11 +62,8 @@ def contrastive_margins(anchor: torch.Tensor, positive: torch.Tensor, negatives:
     -------
     torch.Tensor, shape (B, k)
     """
-    anchor = _check_tensor("anchor", anchor, (2,))
-    positive = _check_tensor("positive", positive, (2,))
+    anchor, positive = _check_pair("anchor", anchor, "positive", positive)
     negatives = _check_tensor("negatives", negatives, (2, 3))
-    if positive.shape != anchor.shape:
-        raise ValueError(f"positive must have the shape of anchor {tuple(anchor.shape)}, got {tuple(positive.shape)}")
     if negatives.ndim == 2:
         negatives = negatives.unsqueeze(1)
     if negatives.shape[0] != anchor.shape[0] or negatives.shape[2] != anchor.shape[1]:
@@ -151,13 +159,8 @@ def spectral_contrastive(z: torch.Tensor, z_pos: torch.Tensor) -> torch.Tensor:
     torch.Tensor
         A scalar.
     """
-    z = _check_tensor("z", z, (2,))
-    z_pos = _check_tensor("z_pos", z_pos, (2,))
-    if z_pos.shape != z.shape:
-        raise ValueError(f"z_pos must have the shape of z {tuple(z.shape)}, got {tuple(z_pos.shape)}")
+    z, z_pos = _check_pair("z", z, "z_pos", z_pos, min_rows=2, why=" (the negative term needs pairs i != j)")
     b = z.shape[0]
-    if b < 2:
-        raise ValueError(f"z must hold at least 2 pairs (the negative term needs i != j), got B={b}")
     gram = z @ z_pos.T  # (B, B): <z_i, z_pos_j>
     eye = torch.eye(b, dtype=torch.bool, device=z.device)
     off_sq = gram.pow(2).masked_fill(eye, 0.0).sum() / (b * (b - 1))
@@ -206,12 +209,7 @@ def info_nce(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float, normaliz
     torch.Tensor
         A scalar.
     """
-    z1 = _check_tensor("z1", z1, (2,))
-    z2 = _check_tensor("z2", z2, (2,))
-    if z2.shape != z1.shape:
-        raise ValueError(f"z2 must have the shape of z1 {tuple(z1.shape)}, got {tuple(z2.shape)}")
-    if z1.shape[0] < 2:
-        raise ValueError(f"z1 must have at least 2 rows (in-batch negatives), got {z1.shape[0]}")
+    z1, z2 = _check_pair("z1", z1, "z2", z2, min_rows=2, why=" (in-batch negatives)")
     tau = _check_positive("temperature", temperature)
     u = torch.cat([z1, z2], dim=0)
     if normalize:
@@ -246,10 +244,7 @@ def align(z1: torch.Tensor, z2: torch.Tensor, *, alpha: float = 2) -> torch.Tens
     torch.Tensor
         A scalar.
     """
-    z1 = _check_tensor("z1", z1, (2,))
-    z2 = _check_tensor("z2", z2, (2,))
-    if z2.shape != z1.shape:
-        raise ValueError(f"z2 must have the shape of z1 {tuple(z1.shape)}, got {tuple(z2.shape)}")
+    z1, z2 = _check_pair("z1", z1, "z2", z2)
     alpha = _check_positive("alpha", alpha)
     sq = ((z1 - z2) ** 2).sum(dim=1)
     if alpha == 2.0:
