@@ -67,11 +67,11 @@ def collision_constant(loss: str) -> float:
 def intraclass_deviation(features, rho=None, *, probs=None) -> float:
     r"""The intraclass deviation :math:`s(f)` of a representation on finite latent classes, exactly.
 
-    .. math:: s(f)=\mathbb E_{c\sim\nu}\Big[\sqrt{\|\Sigma(f,c)\|_2}\;\mathbb E_{x\sim\mathcal D_c}\|f(x)\|\Big],
-              \qquad \nu(c)=\frac{\rho(c)^2}{\tau},\quad \Sigma(f,c)=\mathrm{Cov}_{x\sim\mathcal D_c}f(x),
+    .. math:: s(f)=\mathbb E_{c\sim\rho_{=}}\Big[\sqrt{\|\Sigma(f,c)\|_2}\;\mathbb E_{x\sim\mathcal D_c}\|f(x)\|\Big],
+              \qquad \rho_{=}(c)=\frac{\rho(c)^2}{\tau},\quad \Sigma(f,c)=\mathrm{Cov}_{x\sim\mathcal D_c}f(x),
 
     with :math:`\tau=\sum_c\rho(c)^2` and :math:`\|\cdot\|_2` the spectral norm (largest eigenvalue of the
-    population covariance). :math:`\nu` is the law of the class of a collision, :math:`c^+=c^-`.
+    population covariance). :math:`\rho_{=}` is the law of the class of a collision, :math:`c^+=c^-`.
 
     See: Chapter 4, Lemma "The cost of a class collision".
 
