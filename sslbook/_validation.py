@@ -146,3 +146,15 @@ def check_rng(name: str, rng: Any) -> np.random.Generator:
             raise ValueError(f"{name} seed must be >= 0, got {rng}")
         return np.random.default_rng(int(rng))
     raise TypeError(f"{name} must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
+
+
+def check_simplex(
+    name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None, atol: float = 1e-9
+) -> np.ndarray:
+    """``value`` as a float array of probability vectors on its last axis (non-negative, each summing to 1)."""
+    arr = check_array(name, value, ndim=ndim)
+    if arr.ndim == 0 or arr.shape[-1] < 1:
+        raise ValueError(f"{name} must hold probability vectors on its last axis, got shape {arr.shape}")
+    if np.any(arr < 0) or not np.allclose(arr.sum(axis=-1), 1.0, rtol=0, atol=atol):
+        raise ValueError(f"{name} must be non-negative and sum to 1 on its last axis")
+    return arr

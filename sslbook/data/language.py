@@ -16,14 +16,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import softmax
 
-from sslbook._validation import check_array, check_float, check_int, check_rng
+from sslbook._validation import check_array, check_float, check_int, check_rng, check_simplex
 
 _ATOL = 1e-9
 
 
 def _check_simplex(name: str, p: np.ndarray) -> None:
-    if np.any(p < 0) or not np.allclose(p.sum(axis=-1), 1.0, rtol=0, atol=_ATOL):
-        raise ValueError(f"{name} must be non-negative and sum to 1 on its last axis")
+    check_simplex(name, p, atol=_ATOL)
 
 
 @dataclass(frozen=True)

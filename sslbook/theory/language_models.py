@@ -17,19 +17,14 @@ from numpy.typing import ArrayLike
 from scipy.optimize import linprog
 from scipy.special import logsumexp, softmax
 
-from sslbook._validation import check_array, check_choice, check_float, check_int
+from sslbook._validation import check_array, check_choice, check_float, check_int, check_simplex
 from sslbook.theory.toolbox import kl_divergence
 
 _ATOL = 1e-9
 
 
 def _simplex_rows(name: str, p: ArrayLike, ndim: int | tuple[int, ...] = 2) -> np.ndarray:
-    arr = check_array(name, p, ndim=ndim)
-    if arr.ndim == 0 or arr.shape[-1] < 1:
-        raise ValueError(f"{name} must hold probability vectors on its last axis, got shape {arr.shape}")
-    if np.any(arr < 0) or not np.allclose(arr.sum(axis=-1), 1.0, rtol=0, atol=_ATOL):
-        raise ValueError(f"{name} must be non-negative and sum to 1 on its last axis")
-    return arr
+    return check_simplex(name, p, ndim=ndim, atol=_ATOL)
 
 
 def _phi_theta(Phi: ArrayLike, theta: ArrayLike) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from sslbook._validation import check_array, check_float, check_int
+from sslbook._validation import check_array, check_float, check_int, check_simplex
 
 __all__ = [
     "QuadEmbeddings",
@@ -33,10 +33,7 @@ __all__ = [
 
 
 def _distributions(name: str, p: ArrayLike) -> np.ndarray:
-    p = check_array(name, p, ndim=2)
-    if np.any(p < 0) or not np.allclose(p.sum(axis=1), 1.0, rtol=0, atol=1e-9):
-        raise ValueError(f"{name} must have rows on the simplex (non-negative, summing to 1)")
-    return p
+    return check_simplex(name, p, ndim=2)
 
 
 def _context_probs(p_context: ArrayLike, n: int) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 
-from sslbook._validation import check_array, check_float, check_int, check_rng
+from sslbook._validation import check_array, check_float, check_int, check_rng, check_simplex
 
 _LN2 = math.log(2.0)
 
@@ -117,11 +117,9 @@ def jensen_gap(loss: Callable[[np.ndarray], np.ndarray], points: ArrayLike, prob
     pts = check_array("points", points, ndim=None)
     if pts.ndim < 2:
         raise ValueError(f"points must have shape (..., n, k), got shape {pts.shape}")
-    p = check_array("probs", probs, ndim=None)
+    p = check_simplex("probs", probs)
     if p.shape != pts.shape[:-1]:
         raise ValueError(f"probs must have shape points.shape[:-1] = {pts.shape[:-1]}, got {p.shape}")
-    if np.any(p < 0) or not np.allclose(p.sum(axis=-1), 1.0, rtol=0, atol=1e-9):
-        raise ValueError("probs must be non-negative and sum to 1 on the last axis")
     expected_loss = np.sum(p * np.asarray(loss(pts)), axis=-1)
     mean_point = np.sum(p[..., None] * pts, axis=-2)
     return expected_loss - np.asarray(loss(mean_point))
@@ -382,13 +380,10 @@ def rademacher_linear_exact(X: ArrayLike, B: float, d: int, *, max_signs: int = 
 
 
 def _distributions(p: ArrayLike, q: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    p = check_array("p", p, ndim=None)
-    q = check_array("q", q, ndim=None)
-    if p.ndim == 0 or p.shape != q.shape:
+    p = check_simplex("p", p)
+    q = check_simplex("q", q)
+    if p.shape != q.shape:
         raise ValueError(f"p and q must have the same shape (..., n), got {p.shape} and {q.shape}")
-    for name, a in (("p", p), ("q", q)):
-        if np.any(a < 0) or not np.allclose(a.sum(axis=-1), 1.0, rtol=0, atol=1e-9):
-            raise ValueError(f"{name} must be non-negative and sum to 1 on the last axis")
     return p, q
 
 
