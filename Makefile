@@ -31,7 +31,7 @@ help:
 	@echo "make book          build the website into _build/html (executes every chapter)"
 	@echo "make test          ruff, pytest (package, pairing, built site), nbval on every chapter, workflow checks"
 	@echo "make serve         serve _build/html on http://127.0.0.1:$(PORT)/"
-	@echo "make verify-seeds  run every chapter at seeds 0-4, print a chapter x seed table (local, not in CI)"
+	@echo "make verify-seeds  run every chapter at seeds 0-9, print a chapter x seed table (local, not in CI)"
 	@echo "make bench         benchmarks: book build times, trainer vs a peer library, exact calculators (local)"
 	@echo "make sync          regenerate each chapter's .ipynb from its .md (jupytext)"
 	@echo "FULL=1             full mode (large runs, meant for a GPU)"
@@ -72,8 +72,8 @@ serve:
 	@echo "Serving the book at http://127.0.0.1:$(PORT)/  (Ctrl-C to stop)"
 	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
-# Every chapter's verifications at seeds 0-4 (nbval per notebook and seed, 2 in parallel); a table, non-zero on failure.
-SEEDS ?= 0,1,2,3,4
+# Every chapter's verifications at seeds 0-9 (nbval per notebook and seed, 2 in parallel); a table, non-zero on failure.
+SEEDS ?= 0,1,2,3,4,5,6,7,8,9
 verify-seeds: $(STAMP)
 	$(BIN)/python bench/verify_seeds.py --seeds $(SEEDS) --jobs 2
 

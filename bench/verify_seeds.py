@@ -5,7 +5,7 @@ unless ``SSLBOOK_FAST=0``), so every assertion of the chapter is checked at that
 (``--jobs``, default 2, one torch thread per kernel). Exits non-zero when any pair fails; the log of each
 failure is kept under ``_build/bench/verify-seeds/``.
 
-Usage: ``python bench/verify_seeds.py [--seeds 0,1,2,3,4] [--jobs 2] [book/part/chapter.ipynb ...]``.
+Usage: ``python bench/verify_seeds.py [--seeds 0,1,...,9] [--jobs 2] [book/part/chapter.ipynb ...]``.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def run_one(nb: Path, seed: int, threads_per_kernel: int | None) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("notebooks", nargs="*", help="notebooks (default: the chapters of _toc.yml)")
-    ap.add_argument("--seeds", default="0,1,2,3,4")
+    ap.add_argument("--seeds", default="0,1,2,3,4,5,6,7,8,9")
     ap.add_argument("--jobs", type=int, default=2, help="parallel nbval runs (default 2)")
     ap.add_argument("--json", default=str(OUT / "verify-seeds.json"))
     args = ap.parse_args(argv)
