@@ -9,6 +9,10 @@ lemma, proposition or corollary of the book:
 * its chapter (section number and title, linked);
 * the verification cells: every code cell tagged ``verifies-<label>`` in the executed notebooks that myst-nb
   wrote to ``_build/jupyter_execute`` (any chapter may verify a result of another one);
+* the false variants of the statement that its checks rejected in this build: the records that
+  :class:`sslbook.testing.Verification` leaves in the cells' outputs (MIME type ``VERIFICATION_MIME``); a
+  verified result that rejects none shows "none" (class ``thm-rejects-none``) unless its check says why
+  (``no_variants=...``, class ``thm-rejects-why``);
 * the status from this build: ``pass`` when every such cell was executed and has no error output, ``fail``
   otherwise; ``no verification`` when no cell is tagged; ``cited, not verified`` (with the citation, left
   as a ``{cite}`` reference for sphinxcontrib-bibtex to resolve) for a result of class ``cited``.
@@ -41,6 +45,9 @@ STATUS_CLASS = {"pass": "thm-status-pass", "fail": "thm-status-fail",
 STATUS_TEXT = {"pass": "\u2713 pass", "fail": "\u2717 fail", "unverified": "no verification",
                "cited": "cited, not verified"}
 TAG_PREFIX = "verifies-"
+#: The MIME type of the records sslbook.testing.Verification displays (kept equal to sslbook.testing's constant;
+#: tests/test_theorem_index.py checks that).
+VERIFICATION_MIME = "application/vnd.sslbook.verification+json"
 
 
 class theorem_index_placeholder(nodes.General, nodes.Element):  # noqa: N801 (docutils node naming)
@@ -116,11 +123,27 @@ def executed_notebook(env, docname: str) -> Path | None:
     return path if path.exists() else None
 
 
-def verification_cells(nb: dict) -> dict[str, list[dict]]:
-    """``label -> [{"cell": n, "executed": bool, "error": str | None}]`` for the tagged code cells of a notebook.
+def verification_records(cell: dict) -> list[dict]:
+    """The :class:`sslbook.testing.Verification` records a code cell displayed (``{"label", "rejects", ...}``)."""
+    out = []
+    for o in cell.get("outputs", []):
+        rec = o.get("data", {}).get(VERIFICATION_MIME) if isinstance(o.get("data"), dict) else None
+        if isinstance(rec, str):
+            try:
+                rec = json.loads(rec)
+            except ValueError:
+                rec = None
+        if isinstance(rec, dict) and isinstance(rec.get("label"), str):
+            out.append(rec)
+    return out
 
-    ``n`` counts code cells from 1. A cell passes when it was executed (``execution_count`` set) and none of its
-    outputs is an error.
+
+def verification_cells(nb: dict) -> dict[str, list[dict]]:
+    """``label -> [{"cell": n, "executed": bool, "error": str | None, "rejects": [...], "no_variants": ...}]``.
+
+    For the tagged code cells of a notebook. ``n`` counts code cells from 1. A cell passes when it was executed
+    (``execution_count`` set) and none of its outputs is an error. ``rejects`` lists the names of the false
+    variants the cell's records for that label rejected; ``no_variants`` the reasons given for rejecting none.
     """
     out: dict[str, list[dict]] = {}
     n = 0
@@ -131,11 +154,15 @@ def verification_cells(nb: dict) -> dict[str, list[dict]]:
         for tag in cell.get("metadata", {}).get("tags", []):
             if not tag.startswith(TAG_PREFIX):
                 continue
+            label = tag[len(TAG_PREFIX):]
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-            out.setdefault(tag[len(TAG_PREFIX):], []).append({
+            records = [r for r in verification_records(cell) if r["label"] == label]
+            out.setdefault(label, []).append({
                 "cell": n,
                 "executed": cell.get("execution_count") is not None,
                 "error": f"{errors[0].get('ename', 'Error')}: {errors[0].get('evalue', '')}" if errors else None,
+                "rejects": [str(v.get("name")) for r in records for v in r.get("rejects", []) if isinstance(v, dict)],
+                "no_variants": [str(r["no_variants"]) for r in records if r.get("no_variants")],
             })
     return out
 
@@ -270,6 +297,25 @@ class TheoremIndexTransform(SphinxPostTransform):
                 where += nodes.list_item("", item)
             verification = _entry(where) if cells else _entry(_para(nodes.emphasis("", "none")))
 
+            rejected = list(dict.fromkeys(v for c in cells for v in c.get("rejects", [])))
+            reasons = list(dict.fromkeys(r for c in cells for r in c.get("no_variants", [])))
+            if rejected:
+                rej_list = nodes.bullet_list()
+                for name in rejected:
+                    rej_list += nodes.list_item("", _para(nodes.Text(name)))
+                rejects = _entry(rej_list)
+                rejects["classes"].append("thm-rejects")
+            elif status == "cited":
+                rejects = _entry(_para(nodes.Text("\u2014")))
+            elif reasons:
+                rejects = _entry(_para(nodes.emphasis("", "none: " + "; ".join(reasons))))
+                rejects["classes"].append("thm-rejects-why")
+            else:
+                rejects = _entry(_para(nodes.strong("", "none")))
+                rejects["classes"].append("thm-rejects-none")
+            n_rejects = len(rejected)
+            counts["rejects"] = counts.get("rejects", 0) + n_rejects
+
             status_par = _para(nodes.Text(STATUS_TEXT[status]))
             if status == "cited" and node is not None:
                 cites = [x for x in node.findall(pending_xref) if x.get("refdomain") == "cite"]
@@ -281,15 +327,16 @@ class TheoremIndexTransform(SphinxPostTransform):
                 if not cites:
                     status_par += nodes.Text(" (no citation!)")
 
-            row = nodes.row("", _entry(result), _entry(chapter), verification, _entry(status_par))
+            row = nodes.row("", _entry(result), _entry(chapter), verification, rejects, _entry(status_par))
             row["ids"].append(f"thm-index-{label}")
             row["classes"] += ["thm-index-row", STATUS_CLASS[status]]
             tbody += row
 
         head = nodes.thead("", nodes.row("", *[_entry(_para(nodes.Text(h))) for h in
-                                              ("Result", "Chapter", "Verification cells", "Status in this build")]))
-        tgroup = nodes.tgroup(cols=4)
-        for width in (40, 22, 22, 16):
+                                              ("Result", "Chapter", "Verification cells",
+                                               "False variants rejected", "Status in this build")]))
+        tgroup = nodes.tgroup(cols=5)
+        for width in (34, 18, 16, 20, 12):
             tgroup += nodes.colspec(colwidth=width)
         tgroup += head
         tgroup += tbody
@@ -298,7 +345,8 @@ class TheoremIndexTransform(SphinxPostTransform):
 
         summary = _para(nodes.Text(
             f"{len(rows)} results: {counts['pass']} verified and passing in this build, {counts['fail']} failing, "
-            f"{counts['unverified']} without a verification, {counts['cited']} cited and not verified."
+            f"{counts['unverified']} without a verification, {counts['cited']} cited and not verified. "
+            f"The checks rejected {counts.get('rejects', 0)} false variants of the statements."
         ))
         summary["classes"].append("theorem-index-summary")
         return nodes.container("", summary, table, classes=["theorem-index-container"])

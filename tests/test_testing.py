@@ -339,3 +339,101 @@ def test_across_seeds_bad_input():
         across_seeds(lambda s: s, seeds=[0, -1])
     with pytest.raises(TypeError, match="seeds"):
         across_seeds(lambda s: s, seeds=[0, 1.5])
+
+
+# ----------------------------------------------------------------------------------------------------
+# Verification: pin, hold, reject (issue #15). Each method passes on a right value and fails on a wrong one.
+# ----------------------------------------------------------------------------------------------------
+
+from sslbook.testing import VERIFICATION_MIME, Verification, samples_to_separate, verify  # noqa: E402
+
+
+def _v(**kw):
+    return Verification("thm-demo", quiet=True, **kw)
+
+
+def test_verification_pin_passes_and_fails_on_a_wrong_constant():
+    v = _v()
+    assert v.pin("sum", sum(range(11)), 10 * 11 / 2) == 0.0
+    with pytest.raises(AssertionError, match="thm-demo: sum"):
+        v.pin("sum", sum(range(11)), 10 * 9 / 2)  # n(n-1)/2: a wrong formula
+    with pytest.raises(AssertionError):
+        v.pin("near", 1.0 + 1e-8, 1.0)  # beyond the default 1e-10 relative tolerance
+    v.pin("near", 1.0 + 1e-8, 1.0, rtol=1e-7)
+
+
+def test_verification_pin_mc_and_rejects_mc():
+    rng = np.random.default_rng(0)
+    s = rng.normal(2.0, 1.0, size=samples_to_separate(0.2, 1.0))  # n with power to tell 2.0 from 2.2
+    v = _v()
+    v.pin_mc("mean", s, 2.0)
+    v.rejects_mc("mean + 0.2", s, 2.2)
+    with pytest.raises(AssertionError):
+        v.pin_mc("mean", s, 2.2)
+    with pytest.raises(AssertionError, match="too few samples"):
+        v.rejects_mc("mean", s, 2.0)  # the true target is not rejected
+
+
+def test_samples_to_separate_formula():
+    assert samples_to_separate(0.5, 1.0, n_se=3) == 144  # (2 * 3 * 1 / 0.5)^2
+    with pytest.raises(ValueError, match="gap"):
+        samples_to_separate(0.0, 1.0)
+
+
+def test_verification_holds_and_rejects_bound():
+    n = np.array([10.0, 20.0, 40.0])
+    v = _v()
+    v.holds("1/n <= 2/n", 1 / n, 2 / n)
+    v.rejects_bound("1/(2n)", 1 / n, 0.5 / n)
+    with pytest.raises(AssertionError, match="violated"):
+        v.holds("wrong", 1 / n, 0.5 / n)
+    with pytest.raises(AssertionError, match="also holds"):
+        v.rejects_bound("3/n", 1 / n, 3 / n)  # a weaker bound is not rejected
+
+
+def test_verification_rejects_value_and_generic():
+    v = _v()
+    v.rejects_value("2x", 2.0, 1.0)
+    with pytest.raises(AssertionError, match="cannot tell"):
+        v.rejects_value("x", 1.0 + 1e-12, 1.0)
+    v.rejects("strict", lambda: assert_bound(1.0, 0.5))
+    with pytest.raises(AssertionError, match="no teeth"):
+        v.rejects("loose", lambda: assert_bound(0.5, 1.0))
+    with pytest.raises(TypeError):
+        v.rejects("x", 3)
+    with pytest.raises(TypeError):
+        v.check("c", 1)
+    with pytest.raises(AssertionError, match="c fails"):
+        v.check("c", False)
+
+
+def test_verification_done_needs_a_check_and_a_rejection_or_a_reason():
+    with pytest.raises(AssertionError, match="no check"):
+        _v().done()
+    v = _v()
+    v.pin("x", 1.0, 1.0)
+    with pytest.raises(AssertionError, match="no false variant"):
+        v.done()
+    w = _v(no_variants="an existence claim")
+    w.check("exists", True)
+    rec = w.done()
+    assert rec["label"] == "thm-demo" and rec["rejects"] == [] and rec["no_variants"] == "an existence claim"
+    with pytest.raises(ValueError, match="label"):
+        Verification("")
+    with pytest.raises(ValueError, match="no_variants"):
+        Verification("x", no_variants="  ")
+
+
+def test_verify_context_manager_records_and_prints(capsys):
+    with verify("thm-demo") as v:
+        v.pin("x", 2.0, 2.0)
+        v.rejects_value("x + 1", 3.0, 2.0)
+    out = capsys.readouterr().out
+    assert "thm-demo" in out and "x + 1" in out
+    assert v.record()["rejects"][0]["name"] == "x + 1"
+    assert VERIFICATION_MIME.startswith("application/")
+    # an assertion inside the block propagates and no record is shown
+    with pytest.raises(AssertionError):
+        with verify("thm-demo") as v:
+            v.pin("x", 2.0, 3.0)
+    assert "thm-demo" not in capsys.readouterr().out

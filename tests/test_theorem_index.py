@@ -122,9 +122,32 @@ def test_extension_reports_failed_and_unexecuted_cells():
     ]}
     found = ext.verification_cells(nb)
     assert set(found) == {"a", "b", "c"}  # markdown cells are not verifications
-    assert found["a"] == [{"cell": 2, "executed": True, "error": None}]
-    assert found["b"] == [{"cell": 3, "executed": True, "error": "AssertionError: bound violated"}]
-    assert found["c"] == [{"cell": 4, "executed": False, "error": None}]
+    none = {"rejects": [], "no_variants": []}
+    assert found["a"] == [{"cell": 2, "executed": True, "error": None, **none}]
+    assert found["b"] == [{"cell": 3, "executed": True, "error": "AssertionError: bound violated", **none}]
+    assert found["c"] == [{"cell": 4, "executed": False, "error": None, **none}]
+
+
+def test_extension_reads_the_verification_records():
+    """The records sslbook.testing.Verification displays give the "rejects" column, per label of the cell."""
+    from sslbook import testing
+
+    ext = _load_extension()
+    assert ext.VERIFICATION_MIME == testing.VERIFICATION_MIME
+    v = testing.Verification("a", quiet=True)
+    v.pin("x", 1.0, 1.0)
+    v.rejects_value("x + 1", 2.0, 1.0)
+    w = testing.Verification("b", no_variants="an existence claim", quiet=True)
+    w.check("exists", True)
+    out = [{"output_type": "display_data", "data": {"text/plain": "...", ext.VERIFICATION_MIME: v.done()}},
+           {"output_type": "display_data", "data": {"text/plain": "...", ext.VERIFICATION_MIME: w.done()}},
+           {"output_type": "stream", "name": "stdout", "text": "hello"}]
+    nb = {"cells": [{"cell_type": "code", "metadata": {"tags": ["verifies-a", "verifies-b", "verifies-c"]},
+                     "execution_count": 1, "outputs": out}]}
+    found = ext.verification_cells(nb)
+    assert found["a"][0]["rejects"] == ["x + 1"] and found["a"][0]["no_variants"] == []
+    assert found["b"][0]["rejects"] == [] and found["b"][0]["no_variants"] == ["an existence claim"]
+    assert found["c"][0]["rejects"] == [] and found["c"][0]["no_variants"] == []
 
 
 # --------------------------------------------------------------------------- the built page
@@ -207,3 +230,14 @@ def test_built_index_shows_only_passing_or_cited_results():
         if row["status"] == "cited":
             assert "cited, not verified" in row["html"]
             assert re.search(r'href="[^"]*references[^"]*"', row["html"]), f"{label}: cited without a citation link"
+
+
+def test_built_index_every_verified_result_rejects_a_false_variant_or_says_why():
+    """Issue #15: a verified result whose checks reject no false variant fails, unless its check states why."""
+    rows = _rows()
+    bare = sorted(label for label, row in rows.items()
+                  if row["status"] == "pass" and "thm-rejects-none" in row["html"])
+    assert not bare, f"verified results whose checks reject no false variant and do not say why: {bare}"
+    for label, row in rows.items():
+        if row["status"] == "pass":
+            assert "thm-rejects" in row["html"], f"{label}: no rejects cell in the index row"
