@@ -25,13 +25,14 @@ CHAPTER_NOTEBOOKS = $(shell find book -name '*.ipynb' -not -path '*/.ipynb_check
 NBVAL := $(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
          --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help venv book test lint pytest nbval workflows serve verify-seeds bench sync clean
+.PHONY: help venv book test lint pytest nbval workflows serve verify-seeds plant-errors bench sync clean
 
 help:
 	@echo "make book          build the website into _build/html (executes every chapter)"
 	@echo "make test          ruff, pytest (package, pairing, built site), nbval on every chapter, workflow checks"
 	@echo "make serve         serve _build/html on http://127.0.0.1:$(PORT)/"
 	@echo "make verify-seeds  run every chapter at seeds 0-9, print a chapter x seed table (local, not in CI)"
+	@echo "make plant-errors  plant single wrong constants in the package, one at a time; count red chapters (local)"
 	@echo "make bench         benchmarks: book build times, trainer vs a peer library, exact calculators (local)"
 	@echo "make sync          regenerate each chapter's .ipynb from its .md (jupytext)"
 	@echo "FULL=1             full mode (large runs, meant for a GPU)"
@@ -76,6 +77,11 @@ serve:
 SEEDS ?= 0,1,2,3,4,5,6,7,8,9
 verify-seeds: $(STAMP)
 	$(BIN)/python bench/verify_seeds.py --seeds $(SEEDS) --jobs 2
+
+# Planted errors (issue #15): single wrong constants in the package, one at a time; which chapters turn red.
+PLANT_ARGS ?=
+plant-errors: $(STAMP)
+	$(BIN)/python bench/plant_errors.py $(PLANT_ARGS)
 
 # Benchmarks (not a test): prints tables, writes _build/bench/bench.json. The peer library is installed into
 # _build/bench/pydeps only (bench/requirements.txt), never into the project's environment.
