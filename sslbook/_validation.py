@@ -158,3 +158,109 @@ def check_simplex(
     if np.any(arr < 0) or not np.allclose(arr.sum(axis=-1), 1.0, rtol=0, atol=atol):
         raise ValueError(f"{name} must be non-negative and sum to 1 on its last axis")
     return arr
+
+
+#: Default limit of :func:`check_memory`, in bytes (4 GiB); override with the environment variable
+#: ``SSLBOOK_MAX_BYTES`` (an integer number of bytes, e.g. ``SSLBOOK_MAX_BYTES=34359738368`` for 32 GiB).
+DEFAULT_MAX_BYTES = 4 * 2**30
+
+#: Default limit of :func:`check_work` (elementary operations, about a minute of numpy on one core);
+#: override with the environment variable ``SSLBOOK_MAX_WORK``.
+DEFAULT_MAX_WORK = 2 * 10**10
+
+
+def _env_limit(var: str, default: float) -> float:
+    import os
+
+    raw = os.environ.get(var)
+    if raw is None or raw.strip() == "":
+        return float(default)
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {var} must be a number, got {raw!r}") from exc
+    if not value > 0:
+        raise ValueError(f"environment variable {var} must be > 0, got {raw!r}")
+    return value
+
+
+def max_bytes() -> float:
+    """The memory limit of :func:`check_memory`: ``SSLBOOK_MAX_BYTES`` if set, else :data:`DEFAULT_MAX_BYTES`."""
+    return _env_limit("SSLBOOK_MAX_BYTES", DEFAULT_MAX_BYTES)
+
+
+def _fmt_bytes(n: float) -> str:
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n:.0f} B"
+
+
+def check_memory(name: str, n_bytes: float, *, what: str = "") -> None:
+    """Refuse an allocation of ``n_bytes`` bytes implied by the argument ``name`` if it exceeds the limit.
+
+    Call it *before* allocating, with the size computed from the user's arguments (in Python integers or
+    floats, so that it cannot overflow).
+
+    Parameters
+    ----------
+    name : str
+        The argument (or arguments) whose value implies the allocation; named in the error message.
+    n_bytes : float
+        Estimated number of bytes.
+    what : str, optional
+        What would be allocated (e.g. ``"the sign matrix"``), for the message.
+
+    Raises
+    ------
+    ValueError
+        If ``n_bytes`` exceeds :func:`max_bytes` (default 4 GiB, environment variable ``SSLBOOK_MAX_BYTES``),
+        or is not a finite non-negative number.
+    """
+    try:
+        n = float(n_bytes)
+    except (TypeError, OverflowError):
+        n = float("inf")
+    limit = max_bytes()
+    if not n <= limit:  # also catches NaN
+        target = f" for {what}" if what else ""
+        raise ValueError(
+            f"{name} implies about {_fmt_bytes(n) if np.isfinite(n) else 'unbounded'} of memory{target} "
+            f"({n:.3g} bytes), above the limit of {_fmt_bytes(limit)}; reduce {name} or raise the limit "
+            "with the environment variable SSLBOOK_MAX_BYTES"
+        )
+
+
+def check_work(name: str, n_ops: float, *, what: str = "") -> None:
+    """Refuse a computation of about ``n_ops`` elementary operations implied by the argument ``name``.
+
+    The bound on run time, companion to :func:`check_memory`: loops whose length follows from a user argument
+    (number of Monte-Carlo draws, enumeration sizes) call it before starting.
+
+    Parameters
+    ----------
+    name : str
+        The argument whose value implies the work; named in the error message.
+    n_ops : float
+        Estimated number of elementary (floating-point) operations.
+    what : str, optional
+        What would be computed, for the message.
+
+    Raises
+    ------
+    ValueError
+        If ``n_ops`` exceeds the limit (default :data:`DEFAULT_MAX_WORK`, environment variable
+        ``SSLBOOK_MAX_WORK``).
+    """
+    try:
+        n = float(n_ops)
+    except (TypeError, OverflowError):
+        n = float("inf")
+    limit = _env_limit("SSLBOOK_MAX_WORK", DEFAULT_MAX_WORK)
+    if not n <= limit:
+        target = f" for {what}" if what else ""
+        raise ValueError(
+            f"{name} implies about {n:.3g} operations{target}, above the limit of {limit:.3g} "
+            f"(minutes or more of run time); reduce {name} or raise the limit with the environment variable "
+            "SSLBOOK_MAX_WORK"
+        )

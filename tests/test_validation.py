@@ -208,3 +208,38 @@ def test_check_rng():
 def test_check_rng_rejects(value, exc):
     with pytest.raises(exc, match="^rng"):
         check_rng("rng", value)
+
+
+# ----------------------------------------------------------------------------------------------------
+# check_memory / check_work
+# ----------------------------------------------------------------------------------------------------
+
+
+def test_check_memory_limit_and_override(monkeypatch):
+    from sslbook._validation import DEFAULT_MAX_BYTES, check_memory
+
+    monkeypatch.delenv("SSLBOOK_MAX_BYTES", raising=False)
+    check_memory("n", DEFAULT_MAX_BYTES)  # at the limit: accepted
+    with pytest.raises(ValueError, match=r"^n_samples implies about 4 GiB of memory for the table"):
+        check_memory("n_samples", DEFAULT_MAX_BYTES + 1, what="the table")
+    with pytest.raises(ValueError, match="^n implies"):
+        check_memory("n", float("nan"))
+    monkeypatch.setenv("SSLBOOK_MAX_BYTES", "1000")
+    check_memory("n", 1000)
+    with pytest.raises(ValueError, match="SSLBOOK_MAX_BYTES"):
+        check_memory("n", 1001)
+    monkeypatch.setenv("SSLBOOK_MAX_BYTES", "lots")
+    with pytest.raises(ValueError, match="^environment variable SSLBOOK_MAX_BYTES"):
+        check_memory("n", 1)
+
+
+def test_check_work_limit_and_override(monkeypatch):
+    from sslbook._validation import DEFAULT_MAX_WORK, check_work
+
+    monkeypatch.delenv("SSLBOOK_MAX_WORK", raising=False)
+    check_work("n_draws", DEFAULT_MAX_WORK)
+    with pytest.raises(ValueError, match="^n_draws implies about"):
+        check_work("n_draws", DEFAULT_MAX_WORK * 2)
+    monkeypatch.setenv("SSLBOOK_MAX_WORK", "10")
+    with pytest.raises(ValueError, match="SSLBOOK_MAX_WORK"):
+        check_work("n_draws", 11)
