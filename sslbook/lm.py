@@ -21,7 +21,7 @@ from scipy.optimize import minimize
 from scipy.special import expit, log_expit, softmax
 from torch import nn
 
-from sslbook._validation import check_array, check_choice, check_float, check_int, check_rng
+from sslbook._validation import check_array, check_choice, check_float, check_int, check_memory, check_rng
 from sslbook.device import get_device
 
 __all__ = [
@@ -79,15 +79,27 @@ class SoftmaxLM(nn.Module):
         self.context_length = check_int("context_length", context_length, minimum=1)
         self.dim = check_int("dim", dim, minimum=1)
         self.encoder = check_choice("encoder", encoder, ("mlp", "tabular"))
+        # float32 parameters; Adam keeps two more copies and the gradient one: 4 copies in training
+        n_params = self.dim * self.vocab
         if self.encoder == "tabular":
             if self.vocab**self.context_length > 10**7:
-                raise ValueError("context_length too large for a tabular encoder (V**L > 1e7 contexts)")
+                raise ValueError(
+                    f"vocab**context_length = {self.vocab}**{self.context_length} is too large for a tabular "
+                    "encoder (more than 1e7 contexts); use encoder='mlp' or a smaller context_length"
+                )
+            n_params += self.vocab**self.context_length * self.dim
+        else:
+            hidden = check_int("hidden", hidden, minimum=1)
+            token_dim = check_int("token_dim", token_dim, minimum=1)
+            n_params += (self.vocab * self.context_length * token_dim + self.context_length * token_dim * hidden
+                         + hidden * hidden + hidden * self.dim)
+        check_memory("vocab, context_length, dim, hidden, token_dim", 4.0 * 4 * n_params,
+                     what="the SoftmaxLM parameters (float32, with gradient and Adam state)")
+        if self.encoder == "tabular":
             self.table = nn.Embedding(self.vocab**self.context_length, self.dim)
             nn.init.normal_(self.table.weight, std=0.1)
             self.register_buffer("radix", self.vocab ** torch.arange(self.context_length - 1, -1, -1))
         else:
-            hidden = check_int("hidden", hidden, minimum=1)
-            token_dim = check_int("token_dim", token_dim, minimum=1)
             self.tokens = nn.Embedding(self.vocab * self.context_length, token_dim)
             self.register_buffer("offset", self.vocab * torch.arange(self.context_length))
             self.mlp = nn.Sequential(nn.Linear(self.context_length * token_dim, hidden), nn.GELU(),
@@ -95,9 +107,30 @@ class SoftmaxLM(nn.Module):
         self.Phi = nn.Parameter(torch.randn(self.dim, self.vocab) / np.sqrt(self.dim))
 
     def _check_contexts(self, contexts: torch.Tensor) -> torch.Tensor:
-        if not isinstance(contexts, torch.Tensor) or contexts.ndim != 2 or contexts.shape[1] != self.context_length:
-            raise ValueError(f"contexts must be an integer tensor of shape (B, {self.context_length})")
-        return contexts.long()
+        """Integer contexts of shape (B, L) with tokens in ``[0, vocab)``.
+
+        Out-of-range tokens would silently read another position's embedding (MLP encoder) or another context's
+        vector (tabular encoder). On the CPU the check raises a :class:`ValueError`; on a GPU it is an asynchronous
+        device assertion (no host synchronisation per step).
+        """
+        if not isinstance(contexts, torch.Tensor):
+            raise TypeError(f"contexts must be an integer tensor of shape (B, {self.context_length}), "
+                            f"got {type(contexts).__name__}")
+        if contexts.is_floating_point() or contexts.is_complex() or contexts.dtype == torch.bool:
+            raise TypeError(f"contexts must hold integer tokens, got dtype {contexts.dtype}")
+        if contexts.ndim != 2 or contexts.shape[1] != self.context_length:
+            raise ValueError(f"contexts must be an integer tensor of shape (B, {self.context_length}), "
+                             f"got shape {tuple(contexts.shape)}")
+        contexts = contexts.long()
+        if contexts.numel():
+            in_range = ((contexts >= 0) & (contexts < self.vocab)).all()
+            if contexts.device.type == "cpu":
+                if not bool(in_range):
+                    raise ValueError(f"contexts must hold tokens in [0, {self.vocab}) (vocab = {self.vocab}), got "
+                                     f"values in [{int(contexts.min())}, {int(contexts.max())}]")
+            else:
+                torch._assert_async(in_range)
+        return contexts
 
     def features(self, contexts: torch.Tensor) -> torch.Tensor:
         """The context features :math:`f(s)`, shape (B, d), for integer contexts of shape (B, L)."""
@@ -241,6 +274,7 @@ def train_lm(
         batch = sample_batch(step)
         if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
             raise TypeError("sample_batch(step) must return (contexts, target) or (contexts, target, weight)")
+        _check_lm_batch(batch, model)
         return tuple(batch)
 
     def loss_fn(net: SoftmaxLM, batch) -> torch.Tensor:
@@ -266,9 +300,48 @@ def train_lm(
     return history
 
 
+def _check_lm_batch(batch, model: SoftmaxLM) -> None:
+    """Check a batch of :func:`train_lm` on the host: integer in-range contexts, targets and weights.
+
+    Tensors already on a GPU are left to the model's and the loss's asynchronous device checks (no host sync).
+    """
+    def host(x):
+        if isinstance(x, torch.Tensor):
+            return None if x.device.type != "cpu" else x
+        return x
+
+    contexts, target = host(batch[0]), host(batch[1])
+    if contexts is not None:
+        if getattr(contexts, "dtype", None) is not None and (
+                (isinstance(contexts, torch.Tensor) and contexts.is_floating_point())
+                or (isinstance(contexts, np.ndarray) and contexts.dtype.kind not in "iu")):
+            raise TypeError(f"sample_batch(step) contexts must hold integer tokens, got dtype {contexts.dtype}")
+        _check_tokens("sample_batch(step) contexts", check_array("contexts", contexts, ndim=2, dtype="int"), model)
+    if target is not None:
+        t = target.numpy() if isinstance(target, torch.Tensor) else np.asarray(target)
+        if t.dtype.kind in "iu":
+            if t.ndim != 1 or (t.size and (t.min() < 0 or t.max() >= model.vocab)):
+                raise ValueError(f"sample_batch(step) target must be next words of shape (B,) in [0, {model.vocab})"
+                                 f" (the model's vocab), got shape {t.shape}"
+                                 + (f" and values in [{t.min()}, {t.max()}]" if t.size else ""))
+        elif t.dtype.kind == "f" and t.ndim == 2 and t.shape[1] != model.vocab:
+            raise ValueError(f"sample_batch(step) target distributions must have {model.vocab} columns (the "
+                             f"model's vocab), got shape {t.shape}")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Features
 # ---------------------------------------------------------------------------------------------------------------
+
+
+def _check_tokens(name: str, tokens: np.ndarray, model: SoftmaxLM) -> None:
+    """Integer contexts (host array) of the model's context length with tokens in ``[0, vocab)``."""
+    if tokens.ndim != 2 or tokens.shape[1] != model.context_length:
+        raise ValueError(f"{name} must have shape (S, {model.context_length}) (the model's context_length), "
+                         f"got {tokens.shape}")
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= model.vocab):
+        raise ValueError(f"{name} must hold tokens in [0, {model.vocab}) (the model's vocab), got values in "
+                         f"[{tokens.min()}, {tokens.max()}]")
 
 
 @dataclass(frozen=True)
@@ -303,8 +376,13 @@ def lm_outputs(model: SoftmaxLM, contexts, *, batch_size: int = 8192) -> LMOutpu
     """
     if not isinstance(model, SoftmaxLM):
         raise TypeError(f"model must be a SoftmaxLM, got {type(model).__name__}")
+    if hasattr(contexts, "is_floating_point") and contexts.is_floating_point():
+        raise TypeError(f"contexts must hold integer tokens, got dtype {contexts.dtype}")
     tokens = check_array("contexts", contexts, ndim=2, dtype="int")
+    _check_tokens("contexts", tokens, model)
     batch_size = check_int("batch_size", batch_size, minimum=1)
+    check_memory("contexts", 8.0 * tokens.shape[0] * (model.dim + model.vocab) * 2,
+                 what="the features and logits (float64)")
     was_training = model.training
     model.eval()
     dev = model.Phi.device

@@ -31,6 +31,19 @@ def _check_tensor(name: str, value, ndim: tuple[int, ...]) -> torch.Tensor:
     return value
 
 
+def _require(ok: torch.Tensor, message: str, exc: type[Exception] = ValueError) -> None:
+    """Raise ``exc(message)`` unless the boolean tensor ``ok`` is true.
+
+    On the CPU this is an ordinary check; on a GPU it is an asynchronous device assertion, so that a training
+    step does not synchronise with the host (a failure surfaces at the next synchronisation).
+    """
+    if ok.device.type == "cpu":
+        if not bool(ok):
+            raise exc(message)
+    else:
+        torch._assert_async(ok)
+
+
 def _check_pair(name: str, value, other_name: str, other, *, min_rows: int = 1, why: str = "") -> tuple:
     """Two (B, d) feature tensors of the same shape with at least ``min_rows`` rows (positive pairs, two views)."""
     value = _check_tensor(name, value, (2,))
@@ -71,6 +84,8 @@ def contrastive_margins(anchor: torch.Tensor, positive: torch.Tensor, negatives:
             f"negatives must have shape (B, k, d) = ({anchor.shape[0]}, k, {anchor.shape[1]}), "
             f"got {tuple(negatives.shape)}"
         )
+    if negatives.shape[1] == 0:
+        raise ValueError(f"negatives must hold k >= 1 negatives per anchor, got shape {tuple(negatives.shape)}")
     return (anchor * positive).sum(-1, keepdim=True) - torch.einsum("bd,bkd->bk", anchor, negatives)
 
 
@@ -211,13 +226,20 @@ def info_nce(z1: torch.Tensor, z2: torch.Tensor, *, temperature: float, normaliz
     """
     z1, z2 = _check_pair("z1", z1, "z2", z2, min_rows=2, why=" (in-batch negatives)")
     tau = _check_positive("temperature", temperature)
+    if normalize and 2.0 / tau > torch.finfo(z1.dtype).max:
+        # |u_a^T u_b| <= 1, so the loss lies within 2/tau of log(2B-1): beyond the dtype's range it is not finite
+        raise ValueError(f"temperature must be >= {2.0 / torch.finfo(z1.dtype).max:.3g} for {z1.dtype} features "
+                         f"(the loss reaches 2/temperature), got {tau:.3g}")
     u = torch.cat([z1, z2], dim=0)
     if normalize:
         u = torch.nn.functional.normalize(u, dim=1)
     n = u.shape[0]
     B = n // 2
-    logits = (u @ u.T) / tau
-    logits.fill_diagonal_(float("-inf"))  # in place: the division's backward does not need its output
+    sims = u @ u.T
+    sims.fill_diagonal_(float("-inf"))  # in place: the product's backward does not need its output
+    # shift each row by its largest off-diagonal similarity before dividing by tau (cross_entropy is invariant to
+    # it): the largest logit is 0, so a small temperature gives no inf - inf = NaN
+    logits = (sims - sims.max(dim=1, keepdim=True).values.detach()) / tau
     pos_idx = torch.cat([torch.arange(B, n, device=u.device), torch.arange(0, B, device=u.device)])
     # cross_entropy = logsumexp over the row minus the positive logit, averaged (one fused kernel).
     return torch.nn.functional.cross_entropy(logits, pos_idx)
@@ -296,12 +318,17 @@ def _lm_target(target, logits_shape: tuple[int, int]) -> tuple[torch.Tensor, boo
     if target.is_floating_point():
         if tuple(target.shape) != (B, V):
             raise ValueError(f"target (next-word distributions) must have shape {(B, V)}, got {tuple(target.shape)}")
+        if B:
+            # rows on the simplex, to the rounding of a sum of V terms in the target's dtype
+            atol = max(V * torch.finfo(target.dtype).eps, 1e-6) * 4
+            ok = torch.isfinite(target).all() & (target >= 0).all() & ((target.sum(dim=1) - 1).abs() <= atol).all()
+            _require(ok, "target (next-word distributions) must be finite, non-negative, and each row must sum to 1")
         return target, True
     if target.dtype in (torch.int64, torch.int32, torch.int16, torch.uint8):
         if tuple(target.shape) != (B,):
             raise ValueError(f"target (next-word indices) must have shape {(B,)}, got {tuple(target.shape)}")
-        if B and (int(target.min()) < 0 or int(target.max()) >= V):
-            raise ValueError(f"target indices must lie in [0, {V}), got [{int(target.min())}, {int(target.max())}]")
+        if B:
+            _require(((target >= 0) & (target < V)).all(), f"target indices must lie in [0, {V}) (V = {V})")
         return target.long(), False
     raise TypeError(f"target must be an integer or floating-point tensor, got dtype {target.dtype}")
 
@@ -309,8 +336,15 @@ def _lm_target(target, logits_shape: tuple[int, int]) -> tuple[torch.Tensor, boo
 def _lm_weighted_mean(per_context: torch.Tensor, weight) -> torch.Tensor:
     if weight is None:
         return per_context.mean()
-    if not isinstance(weight, torch.Tensor) or weight.shape != per_context.shape:
-        raise ValueError(f"weight must be a tensor of shape {tuple(per_context.shape)}")
+    if not isinstance(weight, torch.Tensor):
+        raise TypeError(f"weight must be a torch.Tensor of shape {tuple(per_context.shape)}, "
+                        f"got {type(weight).__name__}")
+    if weight.shape != per_context.shape:
+        raise ValueError(f"weight must be a tensor of shape {tuple(per_context.shape)}, got {tuple(weight.shape)}")
+    if not weight.is_floating_point():
+        weight = weight.to(per_context.dtype)
+    _require(torch.isfinite(weight).all() & (weight >= 0).all() & (weight.sum() > 0),
+             "weight must be finite and non-negative with a positive sum (the weighted mean divides by it)")
     return (weight * per_context).sum() / weight.sum()
 
 
