@@ -77,6 +77,8 @@ SIZES: dict[str, Size] = {
     "selfpred.pretext_trials": Size(100, 1000, "labelled datasets per (n1, n2) in the learned-pretext report"),
     "selfpred.digits_repeats": Size(3, 20, "random labelled sets per n2 in the digits-halves report"),
     "selfpred.mlp_steps": Size(300, 3000, "Adam steps of the digits pretext MLP"),
+    "selfpred.orthogonality_pairs": Size(20000, 100000, "generative (x1, x2) draws for the E[(X2 - psi*) g] = 0 check; "
+                                         "z of the constant-psi variant was 17 or more at 20000 over seeds 0-9"),
     # Self-prediction: multiple views, CCA and redundancy (keys "multiview.*"; add entries below this line)
     "multiview.topic_docs": Size(3000, 30000, "unlabelled documents for the topic-model pretext regression"),
     "multiview.topic_repeats": Size(5, 20, "random labelled sets per number of labels (topic model)"),
