@@ -264,3 +264,28 @@ def check_work(name: str, n_ops: float, *, what: str = "") -> None:
             f"(minutes or more of run time); reduce {name} or raise the limit with the environment variable "
             "SSLBOOK_MAX_WORK"
         )
+
+
+def check_psd(name: str, value: Any, *, pd: bool = False, size: int | None = None) -> np.ndarray:
+    """``value`` as a symmetric positive semi-definite (``pd=True``: definite) float matrix, symmetrised.
+
+    Symmetry is required to ``1e-10`` of the largest entry and the smallest eigenvalue must be at least
+    ``-1e-10`` times the largest one in absolute value (``pd=True``: above ``+1e-12`` times it), tolerances far
+    above the rounding of a computed covariance and far below any genuine negative direction.
+    """
+    S = check_array(name, value, ndim=2)
+    if S.shape[0] != S.shape[1] or S.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty square matrix, got shape {S.shape}")
+    if size is not None and S.shape[0] != size:
+        raise ValueError(f"{name} must have shape ({size}, {size}), got {S.shape}")
+    top = float(np.abs(S).max())
+    if not np.allclose(S, S.T, rtol=0, atol=1e-10 * top):
+        raise ValueError(f"{name} must be symmetric")
+    S = (S + S.T) / 2
+    w = np.linalg.eigvalsh(S)
+    scale = float(np.abs(w).max())
+    if pd and not w[0] > 1e-12 * scale:
+        raise ValueError(f"{name} must be positive definite, smallest eigenvalue {w[0]:.3g}")
+    if not pd and w[0] < -1e-10 * scale:
+        raise ValueError(f"{name} must be positive semi-definite, smallest eigenvalue {w[0]:.3g}")
+    return S

@@ -14,7 +14,15 @@ from math import comb
 
 import numpy as np
 
-from sslbook._validation import check_array, check_choice, check_float, check_int, check_same_length
+from sslbook._validation import (
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_memory,
+    check_psd,
+    check_same_length,
+)
 
 # ----------------------------------------------------------------------------------------------------
 # Least squares and its excess risk (regression targets)
@@ -99,6 +107,7 @@ def excess_risk(w_hat, w_star, cov=None) -> np.ndarray:
     cov = check_array("cov", cov, ndim=2)
     if cov.shape != (w_star.shape[0],) * 2:
         raise ValueError(f"cov must have shape {(w_star.shape[0],) * 2}, got {cov.shape}")
+    cov = check_psd("cov", cov)
     return np.einsum("...i,ij,...j->...", delta, cov, delta)
 
 
@@ -138,8 +147,11 @@ class Classifier:
         return np.argmax(self.scores(features), axis=1)
 
     def accuracy(self, features, labels) -> float:
-        """Fraction of correct predictions."""
+        """Fraction of correct predictions; ``labels`` must lie in ``0..n_classes-1``."""
         X, y = _features_labels(features, labels)
+        if y.size and y.max() >= self.n_classes:
+            raise ValueError(f"labels must lie in 0..{self.n_classes - 1} (the classifier's n_classes = "
+                             f"{self.n_classes}), found label {int(y.max())}")
         return float(np.mean(self.predict(X) == y))
 
 
@@ -226,10 +238,15 @@ def linear_probe(
     r"""Train a linear probe :math:`x\mapsto Wf(x)+b` on frozen features.
 
     * ``kind="logistic"``: multinomial logistic regression,
-      :math:`\min_{W,b}\frac1n\sum_i -\log\mathrm{softmax}(Wf(x_i)+b)_{y_i} + \frac{\lambda}{2}\|W\|_F^2`,
+      :math:`\min_{W,b}\frac1n\sum_i -\log\mathrm{softmax}(Wf(x_i)+b)_{y_i} + \frac{\lambda s^2}{2}\|W\|_F^2`,
       solved by L-BFGS in torch (on the GPU when there is one).
     * ``kind="ols"``: least squares on one-hot targets,
-      :math:`\min_{W,b}\frac1n\sum_i\|e_{y_i}-Wf(x_i)-b\|^2+\lambda\|W\|_F^2`, in closed form.
+      :math:`\min_{W,b}\frac1n\sum_i\|e_{y_i}-Wf(x_i)-b\|^2+\lambda s^2\|W\|_F^2`, in closed form.
+
+    The penalty is scaled by the features' mean squared deviation
+    :math:`s^2=\frac1{nd}\sum_{i,j}(f_j(x_i)-\bar f_j)^2`, so the probe is invariant to rescaling and shifting the
+    features (:math:`f\mapsto af+c` gives the same predictions): ``reg`` is relative to the data. The problem is
+    solved on the centred features divided by :math:`s` (well conditioned for any scale) and mapped back.
 
     See: Chapter 1, "Linear probes".
 
@@ -239,7 +256,7 @@ def linear_probe(
     labels : array_like of int, shape (n,)
     kind : {"logistic", "ols"}
     reg : float
-        :math:`\lambda \ge 0`.
+        :math:`\lambda \ge 0`, relative to the features' mean squared deviation :math:`s^2`.
     n_classes : int, optional
     max_iter : int
         L-BFGS iterations (logistic).
@@ -251,15 +268,41 @@ def linear_probe(
     kind = check_choice("kind", kind, ("logistic", "ols"))
     reg = check_float("reg", reg, minimum=0.0)
     max_iter = check_int("max_iter", max_iter, minimum=1)
+    n, d = X.shape
+    # one-hot targets / logits (n, C) with their gradient, and W (C, d) with L-BFGS's 20-pair history (float64)
+    check_memory("n_classes", 8.0 * (3 * n * C + 44 * C * d + 2 * n * d),
+                 what="the probe's logits and weights (float64)")
+    mean, scale = _location_scale(X)
+    Z = (X - mean) / scale
     if kind == "ols":
-        mean = X.mean(axis=0)
-        Xc = X - mean
         Y = np.eye(C)[y]
         Ym = Y.mean(axis=0)
-        gram = Xc.T @ Xc + reg * X.shape[0] * np.eye(X.shape[1])
-        W = np.linalg.lstsq(gram, Xc.T @ (Y - Ym), rcond=None)[0].T
-        return LinearClassifier(W=W, b=Ym - W @ mean)
-    return _logistic_lbfgs(X, y, C, reg, max_iter, device)
+        gram = Z.T @ Z + reg * n * np.eye(d)
+        Wz = np.linalg.lstsq(gram, Z.T @ (Y - Ym), rcond=None)[0].T
+        bz = Ym
+    else:
+        clf = _logistic_lbfgs(Z, y, C, reg, max_iter, device)
+        Wz, bz = clf.W, clf.b
+    W = Wz / scale
+    return LinearClassifier(W=W, b=bz - W @ mean)
+
+
+def _location_scale(X: np.ndarray) -> tuple[np.ndarray, float]:
+    """Column means and the root mean squared deviation :math:`s` of ``X`` (1 for constant features).
+
+    Computed without overflow or underflow for any representable scale (``X * 1e200``, ``X * 1e-200``).
+    """
+    mean = X.mean(axis=0)
+    if not np.all(np.isfinite(mean)):  # the sum overflowed: average the pre-scaled values
+        top = np.max(np.abs(X))
+        mean = (X / top).mean(axis=0) * top
+    dev = X - mean
+    top = float(np.max(np.abs(dev))) if dev.size else 0.0
+    if not top > 0 or not np.isfinite(top):
+        if not np.isfinite(top):
+            raise ValueError("features must have a spread representable in float64 (their deviations overflow)")
+        return mean, 1.0
+    return mean, top * float(np.sqrt(np.mean((dev / top) ** 2)))
 
 
 def _logistic_lbfgs(X, y, C, reg, max_iter, device) -> LinearClassifier:

@@ -320,13 +320,33 @@ def test_logistic_probe_separable_mixture(separable):
     assert clf.scores(Xt).shape == (400, 4)
 
 
+def _mean_squared_deviation(X):
+    """s^2 = mean over entries of (X - column mean)^2, computed directly."""
+    return float(np.mean((X - X.mean(axis=0)) ** 2))
+
+
+@pytest.mark.parametrize("kind", ["logistic", "ols"])
+@pytest.mark.parametrize(("a", "c"), [(1e200, 0.0), (1e-200, 0.0), (1e-3, 0.0), (1.0, 1e6), (-7.0, 3.0)])
+def test_linear_probe_is_invariant_to_the_features_scale_and_shift(kind, a, c):
+    """#14: reg is relative to the data, so f -> a f + c gives the same predictions (not W = 0 / majority class)."""
+    gm = GaussianMixture.random(3, 5, separation=1.5, rng=3)
+    X, y = gm.sample(300, rng=4)
+    ref = linear_probe(X, y, kind=kind, device="cpu")
+    moved = linear_probe(a * X + c, y, kind=kind, device="cpu")
+    assert ref.accuracy(X, y) > 0.8  # far above the majority class (about 1/3)
+    # predictions agree except possibly on points within rounding of a decision boundary
+    assert np.mean(moved.predict(a * X + c) == ref.predict(X)) >= 1 - 2 / X.shape[0]
+    np.testing.assert_allclose(moved.W * a, ref.W, rtol=1e-4, atol=1e-6 * np.abs(ref.W).max())
+
+
 def test_logistic_probe_matches_sklearn_objective():
     from sklearn.linear_model import LogisticRegression
 
     gm = GaussianMixture.random(3, 5, separation=1.5, rng=3)
     X, y = gm.sample(300, rng=4)
-    n, reg = X.shape[0], 1e-2
-    ours = linear_probe(X, y, kind="logistic", reg=reg, max_iter=500, device="cpu")
+    n, rel = X.shape[0], 1e-2
+    ours = linear_probe(X, y, kind="logistic", reg=rel, max_iter=500, device="cpu")
+    reg = rel * _mean_squared_deviation(X)  # the penalty is relative to the features' spread
     sk = LogisticRegression(C=1.0 / (n * reg), tol=1e-12, max_iter=10_000).fit(X, y)
     f_ours = _logistic_objective(X, y, ours.W, ours.b, reg)
     f_sk = _logistic_objective(X, y, sk.coef_, sk.intercept_, reg)
@@ -362,7 +382,9 @@ def test_ols_probe_matches_sklearn_ridge(separable):
     n, reg = X.shape[0], 0.05
     clf = linear_probe(X, y, kind="ols", reg=reg)
     Y = np.eye(4)[y]
-    ridge = Ridge(alpha=n * reg, fit_intercept=True).fit(X, Y)
+    ridge = Ridge(alpha=n * reg * _mean_squared_deviation(X), fit_intercept=True).fit(X, Y)
+    wrong = Ridge(alpha=n * reg, fit_intercept=True).fit(X, Y)  # the absolute penalty (before #14)
+    assert not np.allclose(clf.W, wrong.coef_, rtol=1e-3, atol=1e-6)
     np.testing.assert_allclose(clf.W, ridge.coef_, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(clf.b, ridge.intercept_, rtol=1e-8, atol=1e-10)
 

@@ -12,14 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sslbook._validation import check_array
+from sslbook._validation import check_array, check_psd
 
 
 def _check_cov(cov) -> np.ndarray:
-    cov = check_array("cov", cov, ndim=2)
-    if cov.shape[0] != cov.shape[1] or not np.allclose(cov, cov.T, rtol=1e-10, atol=1e-12):
-        raise ValueError(f"cov must be a symmetric square matrix, got shape {cov.shape}")
-    return cov
+    """A joint covariance: symmetric positive semi-definite (a matrix that is not gives meaningless blocks)."""
+    return check_psd("cov", cov)
 
 
 def _check_index(name: str, idx, size: int) -> np.ndarray:
