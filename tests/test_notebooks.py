@@ -106,7 +106,8 @@ def test_every_result_is_verified_or_cited(md: Path):
             continue
         cells = [c for c in nb.cells if f"verifies-{label}" in c.metadata.get("tags", [])]
         assert cells, f"{md.name}: {label} has no cell tagged verifies-{label}"
-        assert any(re.search(r"\bassert\b|testing\.assert_|np\.testing\.assert", c.source) for c in cells), (
+        asserts = r"\bassert\b|testing\.assert_|np\.testing\.assert|testing\.verify\("
+        assert any(re.search(asserts, c.source) for c in cells), (
             f"{label}: its verification cell asserts nothing"
         )
 
