@@ -599,6 +599,8 @@ def prompt_hmm(n_states: int, n_regular: int, rng: Any = None, *, prompt_rate: f
     eta = check_float("answer_noise", answer_noise, minimum=0.0, maximum=1.0)
     floor = check_float("floor", floor, minimum=0.0, maximum=1.0)
     stick = check_float("stickiness", stickiness, minimum=0.0, strict_min=True, maximum=1.0)
+    if stick >= 1:
+        raise ValueError(f"stickiness must be < 1 (at 1 the chain never changes class: it is reducible), got {stick}")
     conc = check_float("concentration", concentration, minimum=0.0, strict_min=True)
     if q >= 1 or floor >= 1:
         raise ValueError("prompt_rate and floor must be < 1")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sslbook._validation import check_array, check_float, check_int, check_rng
+from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
 
 
 @dataclass(frozen=True)
@@ -217,6 +217,7 @@ def gaussian_triples(mixture, n: int, *, k: int = 1, clip: float | None = None, 
         clip = check_float("clip", clip, minimum=0.0, strict_min=True)
     rng = check_rng("rng", rng)
     C, d = mixture.means.shape
+    check_memory("n and k", 8.0 * n * ((k + 2) * d * 2 + k + 1), what=f"{n} tuples of {k + 2} points in {d} dimensions")
     c_pos = rng.choice(C, size=n, p=mixture.weights)
     c_neg = rng.choice(C, size=(n, k), p=mixture.weights)
 

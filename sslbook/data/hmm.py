@@ -352,7 +352,13 @@ class HMM:
         """
         import torch
 
+        from sslbook.device import get_device
+
+        if device is not None:
+            device = get_device(device)  # a clear error for an unavailable 'cuda' or 'mps'
         if isinstance(x, torch.Tensor):
+            if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
+                raise TypeError(f"x must hold integer tokens, got dtype {x.dtype}")
             device = x.device if device is None else device
             xt = x.to(device=device, dtype=torch.long)
         else:

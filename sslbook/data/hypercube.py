@@ -110,10 +110,28 @@ class HypercubeAugmentation:
     def labels(self, xbar) -> np.ndarray:
         r"""Labels :math:`y=\mathbb 1[w^\top\bar x_{1:r}>0]\in\{0,1\}` of natural inputs (or of augmented
         inputs: only the signs of the relevant coordinates matter), shape (n,)."""
+        xbar = self._check_points(xbar, natural=False)
+        return (np.sign(xbar[:, : self.r]) @ self.label_weights > 0).astype(np.int64)
+
+    def _check_points(self, xbar, *, natural: bool) -> np.ndarray:
+        """Rows on the cube (``natural``: entries +-1) or augmentations of it (relevant entries +-1, noise
+        entries of absolute value in ``(u_low, u_high]`` or +-1): a point off the cube has no label, and a zero
+        relevant coordinate would be a tie broken silently."""
         xbar = check_array("xbar", xbar, ndim=2)
         if xbar.shape[1] != self.d:
             raise ValueError(f"xbar must have {self.d} columns, got {xbar.shape[1]}")
-        return (np.sign(xbar[:, : self.r]) @ self.label_weights > 0).astype(np.int64)
+        head, tail = np.abs(xbar[:, : self.r]), np.abs(xbar[:, self.r:])
+        if np.any(head != 1.0):
+            raise ValueError(f"xbar must have entries +-1 in its first r = {self.r} (relevant) coordinates; got a "
+                             "point off the hypercube")
+        if natural and np.any(tail != 1.0):
+            raise ValueError("xbar must hold natural inputs (every entry +-1); got a point off the hypercube")
+        if not natural:
+            ok = (tail == 1.0) | ((tail > self.u_low) & (tail <= self.u_high))
+            if not np.all(ok):
+                raise ValueError("xbar must hold natural or augmented inputs: noise coordinates of absolute value "
+                                 "1 or in (u_low, u_high]; got a point off the augmented cube")
+        return xbar
 
     def sample_natural(self, n: int, rng=None) -> np.ndarray:
         """``n`` i.i.d. uniform natural inputs, shape (n, d)."""
@@ -126,9 +144,7 @@ class HypercubeAugmentation:
 
         The scale is drawn as :math:`u=b-(b-a)\,v` with :math:`v\sim U([0,1))`, so :math:`u\in(a,b]` (never 0).
         """
-        xbar = check_array("xbar", xbar, ndim=2)
-        if xbar.shape[1] != self.d:
-            raise ValueError(f"xbar must have {self.d} columns, got {xbar.shape[1]}")
+        xbar = self._check_points(xbar, natural=True)
         rng = check_rng("rng", rng)
         u = self.u_high - (self.u_high - self.u_low) * rng.random((xbar.shape[0], self.d - self.r))
         x = xbar.copy()
@@ -190,6 +206,8 @@ def parity_features(xbar, subsets) -> np.ndarray:
         0-based coordinate indices, e.g. ``[(2, 3), (4, 5)]``.
     """
     xbar = check_array("xbar", xbar, ndim=2)
+    if np.any(xbar == 0):
+        raise ValueError("xbar must have no zero entries (the sign of 0 is undefined: a point off the cube)")
     if not isinstance(subsets, (list, tuple)) or len(subsets) == 0:
         raise ValueError("subsets must be a non-empty list of index tuples")
     s = np.sign(xbar)

@@ -10,13 +10,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import product
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 
-from sslbook._validation import check_array, check_float, check_int, check_rng, check_simplex
+from sslbook._validation import (
+    check_array,
+    check_float,
+    check_int,
+    check_memory,
+    check_rng,
+    check_simplex,
+    check_work,
+)
 
 _LN2 = math.log(2.0)
 
@@ -324,7 +331,13 @@ def empirical_rademacher_linear(
     rng = check_rng("rng", rng)
     chunk = check_int("chunk", chunk, minimum=1)
     M = X.shape[0]
+    D = X.shape[1]
     per = max(1, chunk // (M * d))
+    # per chunk: the signs (int8 and float64) and A = sum_j sigma_j x_j^T; over all draws, the samples
+    check_work("n_draws", 2.0 * n_draws * d * M * (D + 1), what="the Monte Carlo sign draws")
+    check_memory("n_draws", 16.0 * n_draws, what="the per-draw suprema")
+    check_memory("chunk", 9.0 * min(per, n_draws) * M * d + 16.0 * min(per, n_draws) * d * D,
+                 what="the sign draws of one chunk")
     sups = []
     done = 0
     while done < n_draws:
@@ -367,7 +380,15 @@ def rademacher_linear_exact(X: ArrayLike, B: float, d: int, *, max_signs: int = 
     M = X.shape[0]
     if M * d > max_signs:
         raise ValueError(f"X has M * d = {M * d} signs, more than max_signs = {max_signs} for exact enumeration")
-    sigma = np.array(list(product((-1.0, 1.0), repeat=M * d))).reshape(-1, M, d)
+    n = M * d
+    # all 2^n patterns (float64 signs, A of shape (2^n, d, D) and its square) in the order of
+    # itertools.product((-1, 1), repeat=n): bit n-1-i of the pattern index gives sign i
+    check_memory(f"max_signs (M * d = {n} signs)", 2.0**n * 8 * (n + 2 * d * X.shape[1] + 2),
+                 what=f"the 2**{n} sign patterns")
+    check_work(f"max_signs (M * d = {n} signs)", 2.0**n * 2 * n * X.shape[1], what=f"the 2**{n} sign patterns")
+    bits = (np.arange(2**n, dtype=np.int64)[:, None] >> np.arange(n - 1, -1, -1)) & 1
+    sigma = (2.0 * bits - 1.0).reshape(-1, M, d)
+    del bits
     samples = linear_class_sup(X, sigma, B) / M
     return RademacherEstimate(
         value=float(samples.mean()), stderr=0.0, n_draws=int(samples.size), exact=True, samples=samples
