@@ -4,8 +4,10 @@
 optimiser, the losses so far and the random states every ``checkpoint_every`` steps, and a later call with the
 same path resumes from the last save and reproduces the uninterrupted run exactly (on the CPU).
 
-* :func:`save_checkpoint` writes to a temporary file in the target's directory, flushes it to disk and renames
-  it over the target (``os.replace``), so an interruption never leaves a truncated checkpoint.
+* :func:`save_checkpoint` writes to a temporary file in the target's directory, flushes it to disk, renames
+  it over the target (``os.replace``) and flushes the directory entry, so an interruption never leaves a
+  truncated checkpoint; temporary files orphaned by an interrupted save (a ``SIGKILL``) are removed by the next
+  save.
 * :func:`load_checkpoint` reads with ``torch.load(..., weights_only=True)``: no arbitrary code runs on load.
   Hence random states are stored as tensors and plain Python ints, floats and strings
   (:func:`capture_rng_state`), never as numpy objects.
@@ -15,9 +17,11 @@ See: Introduction, "Running the book" (long runs on a GPU).
 
 from __future__ import annotations
 
+import glob
 import os
 import random
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +29,7 @@ from typing import Any
 import numpy as np
 
 #: Version of the checkpoint layout written by :func:`sslbook.train.fit`.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def _check_path(name: str, path: Any) -> Path:
@@ -150,8 +154,18 @@ def restore_rng_state(state: dict[str, Any], generators=()) -> None:
     np.random.set_state((npst["name"], npst["keys"].numpy().astype(np.uint32), npst["pos"],  # noqa: NPY002
                          npst["has_gauss"], npst["cached"]))
     torch.set_rng_state(state["torch"])
-    if state["cuda"] and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    if state["cuda"]:
+        n_here = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        n_saved = len(state["cuda"])
+        for i in range(min(n_here, n_saved)):
+            torch.cuda.set_rng_state(state["cuda"][i], device=i)
+        if n_here != n_saved:
+            warnings.warn(
+                f"the state holds the random states of {n_saved} CUDA device(s) but torch sees {n_here}: "
+                f"{'only the first ' + str(min(n_here, n_saved)) if n_here else 'none'} restored, so a resumed "
+                "run that draws on the GPU is not bit-identical to the uninterrupted one",
+                RuntimeWarning, stacklevel=2,
+            )
     for g, s in zip(generators, saved, strict=True):
         if isinstance(g, torch.Generator):
             g.set_state(s["state"])
@@ -159,10 +173,36 @@ def restore_rng_state(state: dict[str, Any], generators=()) -> None:
             g.bit_generator.state = _decode(s["state"])
 
 
-def save_checkpoint(path, state: dict[str, Any]):
-    """Write ``state`` to ``path`` atomically: a temporary file in the same directory, fsync, then rename.
+def _orphans(path: Path) -> list[Path]:
+    """Temporary files of :func:`save_checkpoint` for ``path`` left behind by an interrupted save."""
+    if not path.parent.is_dir():
+        return []
+    return sorted(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
 
-    A reader never sees a partly written file: either the previous checkpoint or the new one.
+
+def _fsync_dir(directory: Path) -> None:
+    """Flush a directory entry (the rename) to disk; a no-op where the platform cannot open directories."""
+    flags = getattr(os, "O_DIRECTORY", None)
+    if flags is None:  # Windows
+        return
+    try:
+        fd = os.open(directory, os.O_RDONLY | flags)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def save_checkpoint(path, state: dict[str, Any]):
+    """Write ``state`` to ``path`` atomically: a temporary file in the same directory, fsync, rename, fsync.
+
+    A reader never sees a partly written file: either the previous checkpoint or the new one. The directory is
+    flushed after the rename, so the new name survives a power loss. Temporary files ``.<name>.*.tmp`` left by
+    an earlier save that was killed are removed first (one writer per checkpoint file is assumed).
 
     See: Introduction, "Running the book".
 
@@ -184,6 +224,11 @@ def save_checkpoint(path, state: dict[str, Any]):
     if not isinstance(state, dict):
         raise TypeError(f"state must be a dict, got {type(state).__name__}")
     path.parent.mkdir(parents=True, exist_ok=True)
+    for orphan in _orphans(path):
+        try:
+            orphan.unlink()
+        except OSError:
+            pass
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -191,6 +236,7 @@ def save_checkpoint(path, state: dict[str, Any]):
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

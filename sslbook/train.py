@@ -9,6 +9,7 @@ See: Introduction, "Running the book"; used from Part II on.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -25,7 +26,15 @@ from sslbook.device import get_device
 
 
 class TrainingDivergedError(FloatingPointError):
-    """Raised when the training loss becomes NaN or infinite."""
+    """Raised when the training loss becomes NaN or infinite, or explodes (see ``fit(explode_ratio=...)``)."""
+
+
+#: Default of ``fit(explode_ratio=...)``: a loss above this many times the scale of the first loss is divergence.
+EXPLODE_RATIO = 1e6
+
+#: Consecutive steps the fp16 gradient scaler may skip (halving its scale each time) before the run is declared
+#: diverged: :math:`2^{16}` (the initial scale) halved 50 times is far below any useful scale.
+MAX_SCALER_SKIPS = 50
 
 
 @dataclass
@@ -48,18 +57,24 @@ class History:
 def to_device(batch: Any, device: torch.device) -> Any:
     """Move a batch (tensor, numpy array, or a tuple/list/dict of them) to ``device`` as tensors.
 
-    Float numpy arrays become float32 tensors, integer arrays int64 tensors.
+    Float numpy arrays become float32 tensors, integer arrays int64 tensors. Towards a CUDA device, numpy arrays
+    go through pinned (page-locked) memory and every host-to-device copy is asynchronous (``non_blocking``);
+    every other copy, device-to-host in particular, is blocking, so the host never reads a tensor before its
+    copy has ended.
     """
     if not isinstance(device, torch.device):
         device = get_device(device)
+    cuda = device.type == "cuda"
     if isinstance(batch, torch.Tensor):
-        return batch.to(device, non_blocking=True)
+        return batch.to(device, non_blocking=cuda and batch.device.type == "cpu")
     if isinstance(batch, np.ndarray):
         t = torch.from_numpy(np.ascontiguousarray(batch))
         if t.is_floating_point():
             t = t.float()
         elif batch.dtype.kind in "iu":
             t = t.long()
+        if cuda:
+            return t.pin_memory().to(device, non_blocking=True)
         return t.to(device)
     if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # namedtuple
         return type(batch)(*(to_device(b, device) for b in batch))
@@ -70,13 +85,35 @@ def to_device(batch: Any, device: torch.device) -> Any:
     return batch
 
 
+def _check_batch(batch: Any, step: int, where: str = "the batch") -> None:
+    """A batch drawn by ``sample_batch(step)`` must exist and hold no empty array (checked on shapes: no sync)."""
+    if batch is None:
+        raise TypeError(f"sample_batch(step) returned None at step {step}; it must return a batch (tensors or "
+                        "numpy arrays, or a tuple/list/dict of them)")
+    if isinstance(batch, (torch.Tensor, np.ndarray)):
+        if batch.ndim > 0 and (batch.numel() if isinstance(batch, torch.Tensor) else batch.size) == 0:
+            raise ValueError(f"sample_batch(step) returned an empty batch at step {step}: {where} has shape "
+                             f"{tuple(batch.shape)}; a loss over no examples is undefined")
+    elif isinstance(batch, (tuple, list)):
+        for i, b in enumerate(batch):
+            if b is not None:
+                _check_batch(b, step, f"element {i} of the batch")
+    elif isinstance(batch, dict):
+        for k, b in batch.items():
+            if b is not None:
+                _check_batch(b, step, f"entry {k!r} of the batch")
+
+
 def _precision(device: torch.device, amp: str) -> str:
     if amp == "off" or device.type != "cuda":
         return "fp32"
+    # bf16 needs compute capability >= 8.0 (Ampere); older GPUs get fp16 with a gradient scaler.
+    major, minor = torch.cuda.get_device_capability(device)
     if amp == "auto":
-        # bf16 needs compute capability >= 8.0 (Ampere); older GPUs get fp16 with a gradient scaler.
-        major, _ = torch.cuda.get_device_capability(device)
         return "bf16" if major >= 8 else "fp16"
+    if amp == "bf16" and major < 8:
+        raise ValueError(f"amp='bf16' was requested but {torch.cuda.get_device_name(device)} (compute capability "
+                         f"{major}.{minor}) has no native bfloat16 (it needs 8.0 or more); use amp='fp16' or 'auto'")
     return amp
 
 
@@ -87,6 +124,106 @@ def _use_compile(compile: bool | None, device: torch.device) -> bool:
     if not isinstance(compile, bool):
         raise TypeError(f"compile must be True, False or None, got {type(compile).__name__}")
     return compile
+
+
+@contextlib.contextmanager
+def _deterministic(enabled: bool, device: torch.device):
+    """``torch.use_deterministic_algorithms(True)`` and deterministic cuDNN for the block; restored afterwards."""
+    if not enabled:
+        yield
+        return
+    before = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+              torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    if device.type == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # required by deterministic cuBLAS
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = before[2], before[3]
+
+
+def _shapes(module: nn.Module) -> dict[str, tuple]:
+    return {k: tuple(v.shape) for k, v in module.state_dict().items()}
+
+
+def _resume_state(state: dict, path: str, *, model: nn.Module, opt: torch.optim.Optimizer, params: list,
+                  config_now: dict, steps: int, override: bool, scaler) -> dict:
+    """Validate a loaded checkpoint against this run; returns the differing arguments (``{name: (saved, now)}``).
+
+    Raises ValueError on anything a legitimate save cannot produce (a tampered or foreign file) and, unless
+    ``override``, on arguments that differ from the saved ones.
+    """
+    from sslbook.checkpoint import FORMAT_VERSION
+
+    where = f"checkpoint {path!r}"
+    if state.get("format") != FORMAT_VERSION or state.get("kind") != "sslbook.train.fit":
+        raise ValueError(f"{where} was not written by sslbook.train.fit (format {FORMAT_VERSION})")
+    missing = {"step", "steps_semantic", "config", "model_class", "model", "optim", "scaler", "loss", "rng",
+               "seconds"} - set(state)
+    if missing:
+        raise ValueError(f"{where} is incomplete or was tampered with: missing {sorted(missing)}")
+    step = state["step"]
+    if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+        raise ValueError(f"{where} is corrupt: its step count {step!r} is not a positive integer")
+    if step > steps:
+        raise ValueError(f"{where} is at step {step}, beyond steps={steps} (steps counts all the steps of the run, "
+                         "those before the resume included)")
+    if state["steps_semantic"] != "total":
+        raise ValueError(f"{where} counts steps as {state['steps_semantic']!r}, not 'total'")
+    loss = state["loss"]
+    if not isinstance(loss, torch.Tensor) or loss.ndim != 1 or loss.shape[0] != step:
+        got = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ValueError(f"{where} is corrupt: its loss history ({got}) does not have one entry per step done "
+                         f"({step})")
+    seconds = state["seconds"]
+    if not isinstance(seconds, float) or not np.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"{where} is corrupt: seconds={seconds!r}")
+    saved_cfg = state["config"]
+    if not isinstance(saved_cfg, dict):
+        raise ValueError(f"{where} is corrupt: config is a {type(saved_cfg).__name__}")
+    # The model's architecture can never be overridden: the weights must fit.
+    saved_shapes = {k: tuple(v.shape) for k, v in state["model"].items()} if isinstance(state["model"], dict) else {}
+    now_shapes = _shapes(model)
+    if saved_shapes != now_shapes:
+        diff = sorted(set(saved_shapes) ^ set(now_shapes)) or [
+            k for k in now_shapes if saved_shapes[k] != now_shapes[k]]
+        k = diff[0]
+        raise ValueError(f"{where} does not fit this model: parameter {k!r} has shape {saved_shapes.get(k)} in the "
+                         f"checkpoint and {now_shapes.get(k)} in the model")
+    differ = {k: (saved_cfg.get(k), v) for k, v in config_now.items() if saved_cfg.get(k) != v}
+    if state["model_class"] != type(model).__qualname__:
+        differ["model class"] = (state["model_class"], type(model).__qualname__)
+    if differ and not override:
+        listing = ", ".join(f"{k}={a!r} in the checkpoint but {b!r} now" for k, (a, b) in differ.items())
+        raise ValueError(f"{where} was saved with other arguments: {listing}; pass the checkpoint's values, or "
+                         "override_checkpoint=True to continue with this call's")
+    optim = state["optim"]
+    if not isinstance(optim, dict) or not isinstance(optim.get("state"), dict) \
+            or not isinstance(optim.get("param_groups"), list) or len(optim["param_groups"]) != 1 \
+            or len(optim["param_groups"][0].get("params", ())) != len(params):
+        raise ValueError(f"{where} is corrupt: its optimiser state does not match {len(params)} parameter tensors")
+    group = optim["param_groups"][0]
+    if group.get("lr") != saved_cfg.get("lr") or group.get("weight_decay") != saved_cfg.get("weight_decay"):
+        raise ValueError(f"{where} is corrupt: its optimiser state holds lr={group.get('lr')!r}, "
+                         f"weight_decay={group.get('weight_decay')!r} but the run saved lr={saved_cfg.get('lr')!r}, "
+                         f"weight_decay={saved_cfg.get('weight_decay')!r}")
+    for idx, entry in optim["state"].items():
+        if isinstance(idx, bool) or not isinstance(idx, int) or not 0 <= idx < len(params) \
+                or not isinstance(entry, dict):
+            raise ValueError(f"{where} is corrupt: optimiser state for parameter {idx!r}")
+        for name, value in entry.items():
+            if isinstance(value, torch.Tensor) and value.ndim > 0 and tuple(value.shape) != tuple(params[idx].shape):
+                raise ValueError(f"{where} is corrupt: optimiser state {name!r} of parameter {idx} has shape "
+                                 f"{tuple(value.shape)}, not {tuple(params[idx].shape)}")
+        if "step" in entry:
+            n = float(entry["step"])
+            if not (n == step if scaler is None else 0 <= n <= step):
+                raise ValueError(f"{where} is corrupt: its optimiser has taken {n:g} steps but the checkpoint is at "
+                                 f"step {step}")
+    return differ
 
 
 def fit(
@@ -101,12 +238,15 @@ def fit(
     device=None,
     amp: str = "auto",
     check_every: int | None = None,
+    explode_ratio: float | None = EXPLODE_RATIO,
     progress: bool | None = None,
     desc: str = "training",
     checkpoint=None,
     checkpoint_every: int | None = None,
+    override_checkpoint: bool = False,
     generators=(),
     compile: bool | None = None,
+    deterministic: bool = False,
 ) -> History:
     r"""Minimise ``loss_fn(model, batch)`` over ``steps`` batches drawn by ``sample_batch(step)``.
 
@@ -119,8 +259,9 @@ def fit(
         ``loss_fn(model, batch) -> scalar tensor``.
     sample_batch : callable
         ``sample_batch(step) -> batch`` (tensors or numpy arrays, or tuples/dicts of them); moved to the device.
-        For an exact resume it must depend only on ``step`` and on random generators that are global (Python,
-        numpy's legacy state, torch) or listed in ``generators``.
+        ``None`` or an empty array in the batch is an error. For an exact resume it must depend only on ``step``
+        and on random generators that are global (Python, numpy's legacy state, torch) or listed in
+        ``generators``.
     steps : int
         Number of optimiser steps (in total, including those of a resumed run).
     lr : float
@@ -131,10 +272,19 @@ def fit(
         Default: auto (cuda, else mps, else cpu).
     amp : {"auto", "off", "bf16", "fp16"}
         Mixed precision on CUDA only: ``"auto"`` is bf16 on GPUs of compute capability 8.0 or more, else fp16
-        with a gradient scaler. Verification runs pass ``"off"`` (fp32).
+        with a gradient scaler; an explicit ``"bf16"`` on an older GPU is a ``ValueError``. With fp16, a step
+        whose scaled gradients overflow is skipped by the gradient scaler (which lowers its scale), as intended:
+        its loss is then not checked, and ``history.extra["skipped_steps"]`` counts such steps; more than
+        :data:`MAX_SCALER_SKIPS` skips in a row is divergence. Verification runs pass ``"off"`` (fp32).
     check_every : int, optional
-        Check the loss for NaN/inf every this many steps (each check synchronises a GPU); default 1 on the
-        CPU and 25 on a GPU. The last step, and every step that saves a checkpoint, are always checked.
+        Check the losses for NaN, inf and explosion every this many steps (each check synchronises a GPU);
+        default 1 on the CPU and 25 on a GPU. The last step, and every step that saves a checkpoint, are always
+        checked; the check names the first bad step.
+    explode_ratio : float or None
+        The run stops with :class:`TrainingDivergedError` when a finite loss exceeds, in absolute value,
+        ``explode_ratio * max(|first loss|, 1)`` (the first loss of the run; the floor 1 keeps a first loss
+        near 0 from making every later loss "explode"). Default :data:`EXPLODE_RATIO` (``1e6``): the book's
+        trainings stay below 1e3 times their first loss. ``None`` disables the check.
     progress : bool, optional
         Show a progress bar; default :func:`sslbook.config.progress_enabled`.
     desc : str
@@ -143,15 +293,28 @@ def fit(
         A checkpoint file. If it exists, the run resumes from it (model, optimiser, gradient scaler, losses so
         far and every random state, see :func:`sslbook.checkpoint.capture_rng_state`); the run then saves to
         it atomically every ``checkpoint_every`` steps and at the end. On the CPU a resumed run reproduces the
-        uninterrupted run exactly. A finished checkpoint makes a repeated call return at once.
+        uninterrupted run exactly. A finished checkpoint makes a repeated call return at once. Weights that
+        are NaN or infinite are never saved. The checkpoint records ``lr``, ``optimizer``, ``weight_decay``, the
+        model's class and parameter shapes; resuming with other values is a ``ValueError`` (see
+        ``override_checkpoint``); a checkpoint whose step count, loss history or optimiser state do not agree
+        is a ``ValueError``.
     checkpoint_every : int, optional
         Steps between saves; default ``max(1, steps // 10)``. Only with ``checkpoint``.
+    override_checkpoint : bool
+        Resume even though ``lr``, ``weight_decay``, ``optimizer`` or the model's class differ from the
+        checkpoint's: the optimiser continues with this call's ``lr`` and ``weight_decay`` (its moments are
+        kept; a different ``optimizer`` starts a fresh optimiser state). The parameter shapes must still agree.
     generators : sequence of numpy.random.Generator or torch.Generator, optional
         The caller's generators that ``sample_batch`` draws from (e.g. ``ctx.rng``): saved in and restored
         from the checkpoint.
     compile : bool, optional
         Run the model through ``torch.compile`` (worth it for long GPU runs, not for the book's small CPU
         problems). Default: on only on CUDA when the environment variable ``SSLBOOK_COMPILE=1``.
+    deterministic : bool
+        Run with ``torch.use_deterministic_algorithms(True)``, ``torch.backends.cudnn.deterministic = True``
+        and ``benchmark = False`` (and ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` on CUDA if unset), restored
+        afterwards: reproducible GPU runs at some cost in speed; an operation without a deterministic kernel
+        raises ``RuntimeError``. The CPU runs of the book are deterministic without it.
 
     Returns
     -------
@@ -161,8 +324,8 @@ def fit(
     Raises
     ------
     TrainingDivergedError
-        When the loss (or, after the last step, a parameter) is NaN or infinite, naming the step and the last
-        finite loss.
+        When the loss (or, after the last step, a parameter) is NaN or infinite, or the loss explodes (see
+        ``explode_ratio``), naming the step and the last finite loss.
     """
     from tqdm.auto import tqdm
 
@@ -187,8 +350,13 @@ def fit(
     weight_decay = check_float("weight_decay", weight_decay, minimum=0.0)
     optimizer = check_choice("optimizer", optimizer, ("adam", "adamw", "sgd"))
     amp = check_choice("amp", amp, ("auto", "off", "bf16", "fp16"))
+    if explode_ratio is not None:
+        explode_ratio = check_float("explode_ratio", explode_ratio, minimum=1.0)
     if not isinstance(desc, str):
         raise TypeError(f"desc must be a str, got {type(desc).__name__}")
+    for name, flag in (("override_checkpoint", override_checkpoint), ("deterministic", deterministic)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, got {type(flag).__name__}")
     dev = get_device(device)
     if check_every is None:
         check_every = 1 if dev.type == "cpu" else 25
@@ -219,95 +387,154 @@ def fit(
     scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
     project = getattr(model, "project", None)
     net = torch.compile(model) if use_compile else model
+    run_config = {"lr": lr, "optimizer": optimizer, "weight_decay": weight_decay}
 
-    losses = torch.empty(steps, device=dev)
-    start_step, seconds_before = 0, 0.0
+    prior = np.empty(0)
+    start_step, seconds_before, skipped_before = 0, 0.0, 0
     if ckpt_path is not None and ckpt_path.exists():
         state = load_checkpoint(ckpt_path)
-        if state.get("format") != FORMAT_VERSION or state.get("kind") != "sslbook.train.fit":
-            raise ValueError(f"checkpoint {str(ckpt_path)!r} was not written by sslbook.train.fit "
-                             f"(format {FORMAT_VERSION})")
-        start_step = int(state["step"])
-        if start_step > steps:
-            raise ValueError(f"checkpoint {str(ckpt_path)!r} is at step {start_step}, beyond steps={steps}")
-        if state["optimizer"] != optimizer:
-            raise ValueError(f"checkpoint {str(ckpt_path)!r} used optimizer={state['optimizer']!r}, "
-                             f"not {optimizer!r}")
-        try:
-            model.load_state_dict(state["model"])
-        except RuntimeError as exc:
-            raise ValueError(f"checkpoint {str(ckpt_path)!r} does not fit this model: {exc}") from exc
-        opt.load_state_dict(state["optim"])
-        if scaler is not None and state.get("scaler"):
+        differ = _resume_state(state, str(ckpt_path), model=model, opt=opt, params=params, config_now=run_config,
+                               steps=steps, override=override_checkpoint, scaler=scaler)
+        start_step = state["step"]
+        model.load_state_dict(state["model"])
+        if "optimizer" not in differ:
+            try:
+                opt.load_state_dict(state["optim"])
+            except (ValueError, KeyError, TypeError, RuntimeError) as exc:
+                raise ValueError(f"checkpoint {str(ckpt_path)!r} is corrupt: its optimiser state does not load: "
+                                 f"{exc}") from exc
+            for group in opt.param_groups:  # this call's values (equal to the saved ones unless overridden)
+                group["lr"], group["weight_decay"] = lr, weight_decay
+        if scaler is not None and state["scaler"]:
             scaler.load_state_dict(state["scaler"])
-        losses[:start_step] = state["loss"].to(dev)
-        restore_rng_state(state["rng"], generators)
-        seconds_before = float(state["seconds"])
+        prior = state["loss"].double().numpy()
+        try:
+            restore_rng_state(state["rng"], generators)
+        except (ValueError, KeyError, TypeError, IndexError, RuntimeError, AttributeError) as exc:
+            raise ValueError(f"checkpoint {str(ckpt_path)!r}: its random states do not restore ({exc})") from exc
+        seconds_before = state["seconds"]
+        skipped_before = int(state.get("skipped_steps", 0))
 
-    def check_finite(lo: int, hi: int) -> None:
-        window = losses[lo:hi]
-        if bool(torch.isfinite(window).all()):
+    # The losses: a device buffer of at most `chunk` steps, copied to the host at every check (a check
+    # synchronises anyway) and whenever it is full. No buffer of length `steps` is allocated up front.
+    chunk = max(1, min(steps - start_step, check_every, 4096))
+    buf = torch.empty(chunk, device=dev)
+    skipbuf = torch.zeros(chunk, dtype=torch.bool, device=dev) if scaler is not None else None
+    host: list[np.ndarray] = [prior]
+    n_buf = 0
+    track = {"ref": float(prior[0]) if len(prior) and np.isfinite(prior[0]) else None,
+             "last": (start_step - 1, float(prior[-1])) if len(prior) else None,
+             "run_skips": 0, "skipped": skipped_before}
+
+    def diverged(kind: str, value: float, at: int, why: str = "") -> TrainingDivergedError:
+        last = track["last"]
+        before = (f"last finite loss {last[1]:.6g} at step {last[0]}" if last is not None
+                  else "no finite loss before it")
+        return TrainingDivergedError(f"training loss {kind} {value:.6g} at step {at} of {steps} ({before}; "
+                                     f"lr={lr:g}, precision={precision}){why}; lower the learning rate or check "
+                                     "the data")
+
+    def flush(done: int) -> None:
+        nonlocal n_buf
+        if n_buf == 0:
             return
-        bad = lo + int(torch.nonzero(~torch.isfinite(window))[0, 0])
-        last = (f"last finite loss {losses[bad - 1].item():.6g} at step {bad - 1}" if bad > 0
-                else "no finite loss before it")
-        raise TrainingDivergedError(
-            f"training loss became {losses[bad].item()} at step {bad} of {steps} ({last}; "
-            f"lr={lr:g}, precision={precision}); lower the learning rate or check the data"
-        )
+        vals = buf[:n_buf].double().cpu().numpy()  # blocking copy: one synchronisation
+        skipped = skipbuf[:n_buf].cpu().numpy() if skipbuf is not None else np.zeros(n_buf, dtype=bool)
+        lo = done - n_buf
+        n_buf = 0
+        for i, v in enumerate(vals.tolist()):
+            if skipped[i]:  # the gradient scaler skipped this step: the optimiser did not move
+                track["run_skips"] += 1
+                track["skipped"] += 1
+                if track["run_skips"] > MAX_SCALER_SKIPS:
+                    raise TrainingDivergedError(
+                        f"the fp16 gradient scaler skipped more than {MAX_SCALER_SKIPS} steps in a row, up to step "
+                        f"{lo + i} of {steps} (lr={lr:g}); lower the learning rate or use amp='bf16' or 'off'")
+                continue
+            track["run_skips"] = 0
+            if not np.isfinite(v):
+                raise diverged("became", v, lo + i)
+            if track["ref"] is None:
+                track["ref"] = v
+            elif explode_ratio is not None and abs(v) > explode_ratio * max(abs(track["ref"]), 1.0):
+                raise diverged("exploded to", v, lo + i,
+                               f": more than explode_ratio={explode_ratio:g} times max(|first loss|, 1), first "
+                               f"loss {track['ref']:.6g} (pass a larger explode_ratio, or None, if it is expected)")
+            track["last"] = (lo + i, v)
+        host.append(vals)
+
+    def weights_finite() -> bool:
+        return bool(torch.stack([torch.isfinite(p).all() for p in params]).all())
 
     def save(done: int, elapsed: float) -> None:
+        if not weights_finite():
+            raise TrainingDivergedError(
+                f"a parameter became NaN or infinite by step {done - 1} of {steps} (lr={lr:g}, precision="
+                f"{precision}); the checkpoint {str(ckpt_path)!r} keeps its last finite state")
         save_checkpoint(ckpt_path, {
             "format": FORMAT_VERSION, "kind": "sslbook.train.fit", "step": done, "steps": steps,
-            "optimizer": optimizer, "model": model.state_dict(), "optim": opt.state_dict(),
-            "scaler": scaler.state_dict() if scaler is not None else {}, "loss": losses[:done].detach().cpu(),
-            "rng": capture_rng_state(generators), "seconds": seconds_before + elapsed,
+            "steps_semantic": "total", "config": dict(run_config), "optimizer": optimizer,
+            "model_class": type(model).__qualname__, "model": model.state_dict(), "optim": opt.state_dict(),
+            "scaler": scaler.state_dict() if scaler is not None else {},
+            "loss": torch.from_numpy(np.concatenate(host)), "rng": capture_rng_state(generators),
+            "seconds": float(seconds_before + elapsed), "skipped_steps": int(track["skipped"]),
         })
 
-    checked = start_step
     start = time.perf_counter()
     bar = tqdm(range(start_step, steps), total=steps, initial=start_step, desc=desc, disable=not progress,
                leave=False)
-    for step in bar:
-        batch = to_device(sample_batch(step), dev)
-        opt.zero_grad(set_to_none=True)
-        if autocast_dtype is not None:
-            with torch.autocast(device_type="cuda", dtype=autocast_dtype):
+    with _deterministic(deterministic, dev):
+        for step in bar:
+            raw = sample_batch(step)
+            _check_batch(raw, step)
+            batch = to_device(raw, dev)
+            opt.zero_grad(set_to_none=True)
+            if autocast_dtype is not None:
+                with torch.autocast(device_type="cuda", dtype=autocast_dtype):
+                    loss = loss_fn(net, batch)
+            else:
                 loss = loss_fn(net, batch)
-        else:
-            loss = loss_fn(net, batch)
-        if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
-            raise TypeError("loss_fn must return a scalar torch.Tensor")
-        losses[step] = loss.detach().float()
-        done = step + 1
-        saving = ckpt_path is not None and (done % checkpoint_every == 0 or done == steps)
-        if done % check_every == 0 or done == steps or saving:
-            check_finite(checked, done)
-            checked = done
-            if progress:
-                bar.set_postfix(loss=f"{losses[step].item():.4f}")
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-        else:
-            loss.backward()
-            opt.step()
-        if callable(project):
-            project()
-        if saving:
-            save(done, time.perf_counter() - start)
+            if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
+                raise TypeError("loss_fn must return a scalar torch.Tensor")
+            buf[n_buf] = loss.detach().float()
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scale = getattr(scaler, "_scale", None)
+                before = scale.clone() if isinstance(scale, torch.Tensor) else None
+                scaler.step(opt)
+                scaler.update()
+                if before is not None:  # the scaler lowers its scale exactly when it skips the step
+                    skipbuf[n_buf] = scaler._scale < before
+            else:
+                loss.backward()
+                opt.step()
+            n_buf += 1
+            if callable(project):
+                project()
+            done = step + 1
+            saving = ckpt_path is not None and (done % checkpoint_every == 0 or done == steps)
+            if n_buf == chunk or done % check_every == 0 or done == steps or saving:
+                flush(done)
+                if progress and track["last"] is not None:
+                    bar.set_postfix(loss=f"{track['last'][1]:.4f}")
+            if saving:
+                save(done, time.perf_counter() - start)
     bar.close()
-    if start_step < steps and not all(bool(torch.isfinite(p).all()) for p in params):
+    flush(steps)
+    if start_step < steps and not weights_finite():
+        last = track["last"]
         raise TrainingDivergedError(
             f"a parameter became NaN or infinite in the update of step {steps - 1} of {steps} (last finite loss "
-            f"{losses[steps - 1].item():.6g} at step {steps - 1}; lr={lr:g}, precision={precision})"
+            f"{last[1] if last else float('nan'):.6g} at step {last[0] if last else steps - 1}; lr={lr:g}, "
+            f"precision={precision})"
         )
     seconds = seconds_before + time.perf_counter() - start
     extra: dict[str, Any] = {}
     if ckpt_path is not None:
         extra = {"checkpoint": str(ckpt_path), "resumed_from": start_step}
-    return History(loss=losses.cpu().numpy().astype(np.float64), device=str(dev), precision=precision,
+    if scaler is not None:
+        extra["skipped_steps"] = int(track["skipped"])
+    return History(loss=np.concatenate(host).astype(np.float64), device=str(dev), precision=precision,
                    seconds=seconds, extra=extra)
 
 
@@ -326,6 +553,9 @@ def train_contrastive(
     progress: bool | None = None,
     desc: str = "contrastive training",
     cpu_threads: int | None = 1,
+    checkpoint=None,
+    checkpoint_every: int | None = None,
+    generators=(),
 ) -> History:
     r"""Train an encoder on contrastive tuples with a CURL loss: a thin wrapper around :func:`fit`.
 
@@ -362,6 +592,9 @@ def train_contrastive(
         Torch threads while training on the CPU (restored afterwards). The default 1 suits the book's small
         problems: on two shared cores, intra-op threading of small matrices is several times slower than one
         thread. ``None`` keeps torch's setting.
+    checkpoint, checkpoint_every, generators
+        Passed to :func:`fit`: resume from and save to this file; ``generators`` are those ``sample_triples``
+        draws from (for an exact resume).
 
     Returns
     -------
@@ -413,7 +646,8 @@ def train_contrastive(
         torch.set_num_threads(cpu_threads)
     try:
         history = fit(model, loss_fn, batches, steps=steps, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
-                      device=device, amp=amp, progress=progress, desc=desc)
+                      device=device, amp=amp, progress=progress, desc=desc, checkpoint=checkpoint,
+                      checkpoint_every=checkpoint_every, generators=generators)
     finally:
         torch.set_num_threads(threads)
     history.extra.update(loss=loss, radius=radius)
@@ -463,6 +697,8 @@ def fit_pretext_regression(
     seed: int = 0,
     device=None,
     progress: bool | None = None,
+    checkpoint=None,
+    checkpoint_every: int | None = None,
 ) -> PretextRegressor:
     r"""Fit the reconstruction pretext task :math:`\tilde\psi\in\arg\min_\psi\hat{\mathbb E}\|X_2-\psi(X_1)\|^2`.
 
@@ -485,6 +721,8 @@ def fit_pretext_regression(
         Seeds the MLP initialisation and minibatches.
     device : str or torch.device, optional
     progress : bool, optional
+    checkpoint, checkpoint_every
+        Passed to :func:`fit` (``"mlp"`` only): resume from and save to this file.
 
     Returns
     -------
@@ -531,7 +769,8 @@ def fit_pretext_regression(
         torch.set_num_threads(1)  # tiny problem: threads cost more than they give
     try:
         history = fit(model, loss_fn, sample_batch, steps=steps, lr=lr, weight_decay=ridge, device=device,
-                      amp="off", progress=progress, desc="pretext MLP")
+                      amp="off", progress=progress, desc="pretext MLP", checkpoint=checkpoint,
+                      checkpoint_every=checkpoint_every, generators=(gen,))
     finally:
         torch.set_num_threads(threads)
     model.eval()
@@ -564,6 +803,8 @@ def train_views(
     progress: bool | None = None,
     desc: str = "two-view training",
     cpu_threads: int | None = 1,
+    checkpoint=None,
+    checkpoint_every: int | None = None,
 ) -> History:
     r"""Train an encoder on two augmented views of each input: a thin wrapper around :func:`fit`.
 
@@ -607,6 +848,9 @@ def train_views(
         Seeds the batches and the augmentations (a :class:`torch.Generator` on the device).
     cpu_threads : int, optional
         Torch threads while training on the CPU (1 is fastest for small models); ``None`` keeps the setting.
+    checkpoint, checkpoint_every
+        Passed to :func:`fit` (with the batch generator, for an exact resume). After a resume, the alignment
+        and uniformity of the steps done before it are NaN (they are not stored in the checkpoint).
 
     Returns
     -------
@@ -669,14 +913,19 @@ def train_views(
         torch.set_num_threads(check_int("cpu_threads", cpu_threads, minimum=1))
     try:
         history = fit(model, loss_fn, sample_batch, steps=steps, lr=lr, optimizer=optimizer,
-                      weight_decay=weight_decay, device=dev, amp=amp, progress=progress, desc=desc)
+                      weight_decay=weight_decay, device=dev, amp=amp, progress=progress, desc=desc,
+                      checkpoint=checkpoint, checkpoint_every=checkpoint_every, generators=(gen,))
     finally:
         torch.set_num_threads(threads)
-    history.extra.update(
-        loss=loss if isinstance(loss, str) else "callable",
-        align=torch.stack(align_log).cpu().numpy().astype(np.float64),
-        uniform=torch.stack(uniform_log).cpu().numpy().astype(np.float64),
-    )
+
+    def per_step(log: list[torch.Tensor]) -> np.ndarray:
+        done = np.full(steps, np.nan)
+        if log:
+            done[steps - len(log):] = torch.stack(log).cpu().numpy()
+        return done
+
+    history.extra.update(loss=loss if isinstance(loss, str) else "callable", align=per_step(align_log),
+                         uniform=per_step(uniform_log))
     return history
 
 
@@ -699,6 +948,8 @@ def train_spectral(
     device=None,
     progress: bool | None = None,
     cpu_threads: int | None = 1,
+    checkpoint=None,
+    checkpoint_every: int | None = None,
 ) -> History:
     r"""Minimise the spectral contrastive loss on positive pairs sampled from a finite augmentation graph.
 
@@ -737,6 +988,9 @@ def train_spectral(
         Passed to :func:`fit` (verification runs use fp32: ``amp="off"``).
     cpu_threads : int, optional
         Torch threads while training on the CPU (restored afterwards); ``None`` keeps torch's setting.
+    checkpoint, checkpoint_every
+        Passed to :func:`fit` with ``rng``: the first phase resumes from and saves to ``checkpoint``, the second
+        to the same name with the suffix ``.final`` appended.
 
     Returns
     -------
@@ -756,12 +1010,17 @@ def train_spectral(
     if cpu_threads is not None:
         cpu_threads = check_int("cpu_threads", cpu_threads, minimum=1)
     rng = check_rng("rng", rng)
+    dev = get_device(device)
     table = None
     if inputs is not None:
         table = check_array("inputs", inputs, ndim=2)
         if table.shape[0] != graph.n_aug:
             raise ValueError(f"inputs must have one row per augmented input ({graph.n_aug}), got {table.shape[0]}")
-        table = torch.as_tensor(table, dtype=torch.float32)
+        table = torch.as_tensor(table, dtype=torch.float32, device=dev)  # moved once, not at every step
+    if checkpoint is not None:
+        from sslbook.checkpoint import _check_path
+
+        checkpoint = _check_path("checkpoint", checkpoint)
 
     def batches(step: int):
         x, x_pos = graph.sample_positive_pairs(batch_size, rng)
@@ -770,17 +1029,21 @@ def train_spectral(
     def loss_fn(net: nn.Module, batch) -> torch.Tensor:
         x, x_pos = batch
         if table is not None:
-            tab = table.to(x.device)
-            x, x_pos = tab[x], tab[x_pos]
+            x, x_pos = table[x], table[x_pos]
         return spectral_contrastive(net(x), net(x_pos))
 
     threads = torch.get_num_threads()
-    if cpu_threads is not None and get_device(device).type == "cpu":
+    if cpu_threads is not None and dev.type == "cpu":
         torch.set_num_threads(cpu_threads)
     try:
-        phases = [(steps, lr)] + ([(final_steps, final_lr)] if final_steps else [])
-        runs = [fit(model, loss_fn, batches, steps=n, lr=rate, optimizer=optimizer, device=device, amp="off",
-                    progress=progress, desc=f"spectral training (lr={rate:g})") for n, rate in phases]
+        phases = [(steps, lr, checkpoint)]
+        if final_steps:
+            phases.append((final_steps, final_lr,
+                           None if checkpoint is None else checkpoint.with_name(checkpoint.name + ".final")))
+        runs = [fit(model, loss_fn, batches, steps=n, lr=rate, optimizer=optimizer, device=dev, amp="off",
+                    progress=progress, desc=f"spectral training (lr={rate:g})", checkpoint=path,
+                    checkpoint_every=checkpoint_every if path is not None else None, generators=(rng,))
+                for n, rate, path in phases]
     finally:
         torch.set_num_threads(threads)
     model.eval()
@@ -877,16 +1140,25 @@ def probe_r2(z: torch.Tensor, y: torch.Tensor, *, ridge: float = 1e-4) -> torch.
         raise TypeError(f"z must be a floating-point tensor, got dtype {z.dtype}")
     if not isinstance(y, torch.Tensor) or y.ndim != 1 or y.shape[0] != z.shape[0]:
         raise ValueError("y must be a 1-d torch.Tensor of labels with one entry per row of z")
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        raise TypeError(f"y must hold integer class labels, got dtype {y.dtype}")
     ridge = check_float("ridge", ridge, minimum=0.0, strict_min=True)
-    Y = nn.functional.one_hot(y.long()).to(z.dtype)
-    Yc = Y - Y.mean(dim=0)
+    if y.shape[0] < 2:
+        raise ValueError(f"y must hold at least two labels (one per row of z), got {y.shape[0]}")
+    # With S = Y Y^T (S_ij = [y_i = y_j]) and Z_c^T 1 = 0: Z_c^T Y_c Y_c^T Z_c = Z_c^T S Z_c and
+    # ||Y_c||_F^2 = B - sum(S) / B. No one-hot matrix, hence no number of classes to read from the device.
+    yl = y.long()
+    S = (yl[:, None] == yl[None, :]).to(z.dtype)
     Zc = z - z.mean(dim=0)
     G = Zc.T @ Zc + ridge * torch.eye(z.shape[1], dtype=z.dtype, device=z.device)
-    B = Zc.T @ Yc
-    total = (Yc * Yc).sum()
-    if total <= 0:
-        raise ValueError("y must hold at least two classes in the batch")
-    return (B * torch.linalg.solve(G, B)).sum() / total
+    n = z.shape[0]
+    total = n - S.sum() / n  # an integer over n: 0 for one class, at least (2n - 2) / n >= 1 otherwise
+    if z.device.type == "cpu":
+        if bool(total < 0.5):
+            raise ValueError("y must hold at least two classes in the batch")
+    else:
+        torch._assert_async(total >= 0.5)  # no host synchronisation on a GPU
+    return torch.trace(torch.linalg.solve(G, Zc.T @ (S @ Zc))) / total
 
 
 def train_adversarial_probe(
@@ -902,6 +1174,9 @@ def train_adversarial_probe(
     progress: bool | None = None,
     desc: str = "spectral training",
     cpu_threads: int | None = 1,
+    checkpoint=None,
+    checkpoint_every: int | None = None,
+    generators=(),
 ) -> History:
     r"""Spectral contrastive training with an adversarial linear probe: a thin wrapper around :func:`fit`.
 
@@ -930,6 +1205,9 @@ def train_adversarial_probe(
         Passed to :func:`fit` (fp32 throughout).
     cpu_threads : int, optional
         Torch threads on the CPU during training (restored afterwards); ``None`` keeps torch's setting.
+    checkpoint, checkpoint_every, generators
+        Passed to :func:`fit`: resume from and save to this file; ``generators`` are those ``sample_batch``
+        draws from (for an exact resume).
 
     Returns
     -------
@@ -969,7 +1247,8 @@ def train_adversarial_probe(
         torch.set_num_threads(cpu_threads)
     try:
         history = fit(model, loss_fn, batches, steps=steps, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
-                      device=device, amp="off", progress=progress, desc=desc)
+                      device=device, amp="off", progress=progress, desc=desc, checkpoint=checkpoint,
+                      checkpoint_every=checkpoint_every, generators=generators)
     finally:
         torch.set_num_threads(threads)
     history.extra.update(adv_weight=adv_weight)

@@ -272,3 +272,161 @@ def test_cuda_bf16_checkpoint_and_compile(tmp_path):
     assert np.isfinite(h.loss).all() and h.loss[-1] < h.loss[0]
     h2 = fit(_model(0), lf, sb, steps=40, device="cuda", progress=False, checkpoint=tmp_path / "g.pt")
     assert h2.extra["resumed_from"] == 30
+
+
+# ----------------------------------------------------------------------------------------------------
+# resume arguments, tampering, non-finite weights, orphans, directory fsync (#14)
+# ----------------------------------------------------------------------------------------------------
+
+
+def _saved(tmp_path, **kwargs):
+    rng, gen = np.random.default_rng(1), torch.Generator().manual_seed(2)
+    sb, lf = _problem(rng, gen)
+    ckpt = tmp_path / "c.pt"
+    args = {"steps": 6, "lr": 1e-3, "progress": False, "checkpoint": ckpt, "generators": [rng, gen], **kwargs}
+    fit(_model(0), lf, sb, **args)
+    return ckpt, sb, lf, rng, gen
+
+
+@pytest.mark.parametrize(("change", "name"), [({"lr": 0.5}, "lr"), ({"weight_decay": 1e-2}, "weight_decay"),
+                                              ({"optimizer": "adamw"}, "optimizer")])
+def test_resume_with_other_arguments_is_an_error_unless_overridden(tmp_path, change, name):
+    ckpt, sb, lf, rng, gen = _saved(tmp_path)
+    with pytest.raises(ValueError, match=rf"{name}=.* in the checkpoint but .* now.*override_checkpoint"):
+        fit(_model(0), lf, sb, steps=8, progress=False, checkpoint=ckpt, generators=[rng, gen], **change)
+    model = _model(0)
+    h = fit(model, lf, sb, steps=8, progress=False, checkpoint=ckpt, generators=[rng, gen],
+            override_checkpoint=True, **change)
+    assert h.extra["resumed_from"] == 6 and len(h.loss) == 8
+    saved = load_checkpoint(ckpt)
+    group = saved["optim"]["param_groups"][0]
+    assert group["lr"] == change.get("lr", 1e-3) and group["weight_decay"] == change.get("weight_decay", 0.0)
+    assert saved["config"] == {"lr": change.get("lr", 1e-3), "optimizer": change.get("optimizer", "adam"),
+                               "weight_decay": change.get("weight_decay", 0.0)}
+
+
+def test_resume_with_another_model_shape_is_an_error_even_with_override(tmp_path):
+    ckpt, sb, lf, rng, gen = _saved(tmp_path)
+    for override in (False, True):
+        with pytest.raises(ValueError, match=r"does not fit this model: parameter 'net\.0\.weight'"):
+            fit(MLPEncoder(5, 8, 3), lf, sb, steps=8, progress=False, checkpoint=ckpt, generators=[rng, gen],
+                override_checkpoint=override)
+
+
+def _tamper(state, what):
+    if what == "step":
+        state["step"] = state["step"] + 1
+    elif what == "step_type":
+        state["step"] = 3.0
+    elif what == "history":
+        state["loss"] = state["loss"][:-1]
+    elif what == "optim_shape":
+        entry = next(iter(state["optim"]["state"].values()))
+        entry["exp_avg"] = torch.zeros(7)
+    elif what == "optim_steps":
+        for entry in state["optim"]["state"].values():
+            entry["step"] = entry["step"] + 2
+    elif what == "optim_lr":
+        state["optim"]["param_groups"][0]["lr"] = 0.5
+    elif what == "optim_params":
+        state["optim"]["param_groups"][0]["params"] = [0]
+    elif what == "missing":
+        del state["rng"]
+    elif what == "rng":
+        state["rng"] = {"python": 1, "numpy": 2, "torch": 3, "cuda": [], "generators": []}
+    return state
+
+
+@pytest.mark.parametrize("what", ["step", "step_type", "history", "optim_shape", "optim_steps", "optim_lr",
+                                  "optim_params", "missing", "rng"])
+def test_tampered_checkpoint_gets_a_clear_error(tmp_path, what):
+    ckpt, sb, lf, rng, gen = _saved(tmp_path)
+    save_checkpoint(ckpt, _tamper(load_checkpoint(ckpt), what))
+    with pytest.raises(ValueError, match="checkpoint"):
+        fit(_model(0), lf, sb, steps=8, progress=False, checkpoint=ckpt, generators=[rng, gen])
+
+
+def test_untampered_checkpoint_resumes(tmp_path):
+    """The control of the tampering test: the same round trip without a change resumes."""
+    ckpt, sb, lf, rng, gen = _saved(tmp_path)
+    save_checkpoint(ckpt, load_checkpoint(ckpt))
+    h = fit(_model(0), lf, sb, steps=8, progress=False, checkpoint=ckpt, generators=[rng, gen])
+    assert h.extra["resumed_from"] == 6
+
+
+def test_non_finite_weights_are_never_saved(tmp_path):
+    X = np.ones((4, 3), dtype=np.float32)
+    ckpt = tmp_path / "w.pt"
+
+    def loss_fn(model, batch):
+        x, step = batch
+        loss = (model(x) * 0).sum() + 1.0  # no gradient: the weights stay put
+        if int(step) == 2:  # a finite loss (|W1| < 1) whose SGD update overflows float32: 1e3 * 1e37 = inf
+            loss = loss + (model.net[0].weight * 1e37).sum()
+        return loss
+
+    torch.manual_seed(0)
+    with pytest.raises(TrainingDivergedError, match=r"parameter became NaN or infinite.*keeps its last finite"):
+        fit(MLPEncoder(3, 4, 1), loss_fn, lambda s: (X, s), steps=6, lr=1e3, optimizer="sgd", progress=False,
+            checkpoint=ckpt, checkpoint_every=1, explode_ratio=None)
+    state = load_checkpoint(ckpt)
+    assert state["step"] == 2  # the last save before the weights blew up
+    assert all(bool(torch.isfinite(v).all()) for v in state["model"].values())
+
+
+def test_orphaned_temporary_files_are_removed_and_the_directory_is_synced(tmp_path, monkeypatch):
+    import sslbook.checkpoint as ck
+
+    target = tmp_path / "a.pt"
+    orphan = tmp_path / ".a.pt.x1y2.tmp"  # what a SIGKILL during a save leaves
+    orphan.write_bytes(b"half")
+    other = tmp_path / ".b.pt.x1y2.tmp"  # another checkpoint's temporary file is not touched
+    other.write_bytes(b"half")
+    synced = []
+    real = ck._fsync_dir
+    monkeypatch.setattr(ck, "_fsync_dir", lambda d: (synced.append((d, target.exists())), real(d)))
+    save_checkpoint(target, {"x": torch.arange(2)})
+    assert not orphan.exists() and other.exists()
+    assert synced == [(tmp_path, True)]  # after the rename
+
+
+def test_cuda_rng_state_on_another_gpu_count_warns(monkeypatch):
+    state = capture_rng_state()
+    state["cuda"] = [torch.zeros(16, dtype=torch.uint8)]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(RuntimeWarning, match=r"1 CUDA device.*torch sees 0.*not bit-identical"):
+        restore_rng_state(state)
+
+
+def test_chapter_trainers_accept_checkpoint(tmp_path):
+    from sslbook.train import train_contrastive, train_spectral
+
+    class Graph:
+        n_aug = 6
+
+        def sample_positive_pairs(self, n, rng):
+            x = rng.integers(0, 6, size=n)
+            return x, (x + 1) % 6
+
+    def run(path, steps):
+        return train_spectral(nn.Embedding(6, 2), Graph(), steps=steps, final_steps=2, batch_size=8, rng=3,
+                              progress=False, checkpoint=path)
+
+    torch.manual_seed(0)
+    full = run(tmp_path / "full.pt", 6)
+    torch.manual_seed(0)
+    run(tmp_path / "part.pt", 4)
+    (tmp_path / "part.pt.final").unlink()  # the second phase starts again from the resumed first phase
+    torch.manual_seed(0)
+    # the embedding is re-initialised here, but the checkpoint restores it
+    resumed = run(tmp_path / "part.pt", 6)
+    assert (tmp_path / "part.pt.final").exists()
+    assert resumed.loss.shape == full.loss.shape
+    X = np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32)
+    h = train_contrastive(nn.Linear(3, 2), lambda s: (X, X, X), steps=3, progress=False,
+                          checkpoint=tmp_path / "c.pt")
+    assert h.extra["checkpoint"] == str(tmp_path / "c.pt")
+    h2 = train_contrastive(nn.Linear(3, 2), lambda s: (X, X, X), steps=3, progress=False,
+                           checkpoint=tmp_path / "c.pt")
+    assert h2.extra["resumed_from"] == 3
+    np.testing.assert_array_equal(h.loss, h2.loss)

@@ -331,3 +331,153 @@ def test_progress_true_shows_a_bar(capsys):
     fit(LinearEncoder(3, 1), _mse, lambda s: (X, y), steps=5, progress=True, desc="my-run")
     captured = capsys.readouterr()
     assert "my-run" in captured.err + captured.out
+
+
+# ----------------------------------------------------------------------------------------------------
+# explosion, bad batches, bounded history (#14)
+# ----------------------------------------------------------------------------------------------------
+
+
+def _scripted(values):
+    """A loss equal to values[step] (plus 0 * the model's output, so that it has a gradient)."""
+    x = np.ones((2, 3), dtype=np.float32)
+
+    def loss_fn(model, batch):
+        xb, step = batch
+        return (model(xb) * 0).sum() + float(values[step])
+
+    return loss_fn, (lambda step: (x, step))
+
+
+@pytest.mark.parametrize("first", [2.0, 1e-3, -3.0])
+def test_explosion_stops_at_the_documented_ratio(first):
+    scale = max(abs(first), 1.0)
+    over = [first] * 5 + [1.01e6 * scale] * 3
+    under = [first] * 5 + [0.99e6 * scale] * 3
+    loss_fn, sample = _scripted(over)
+    with pytest.raises(TrainingDivergedError, match=r"exploded.*at step 5 of 8.*explode_ratio=1e\+06"):
+        fit(LinearEncoder(3, 1), loss_fn, sample, steps=8, progress=False)
+    loss_fn, sample = _scripted(under)  # just below the threshold: no error
+    assert len(fit(LinearEncoder(3, 1), loss_fn, sample, steps=8, progress=False).loss) == 8
+    loss_fn, sample = _scripted(over)  # the ratio is an argument; None disables the check
+    fit(LinearEncoder(3, 1), loss_fn, sample, steps=8, explode_ratio=1.02e6, progress=False)
+    fit(LinearEncoder(3, 1), loss_fn, sample, steps=8, explode_ratio=None, progress=False)
+    with pytest.raises(TrainingDivergedError, match="step 5 of 8"):
+        fit(LinearEncoder(3, 1), loss_fn, sample, steps=8, explode_ratio=1e3, check_every=4, progress=False)
+
+
+def test_explosion_of_adam_at_a_huge_learning_rate():
+    torch.manual_seed(0)
+    X, y = _regression_problem()
+    with pytest.raises(TrainingDivergedError, match="exploded"):
+        fit(LinearEncoder(3, 1), _mse, lambda s: (X, y), steps=300, lr=1e6, progress=False)
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), "big", True])
+def test_explode_ratio_bad_values(bad):
+    X, y = _regression_problem()
+    with pytest.raises((TypeError, ValueError), match="explode_ratio"):
+        fit(LinearEncoder(3, 1), _mse, lambda s: (X, y), steps=2, explode_ratio=bad, progress=False)
+
+
+def test_sampler_returning_none_or_an_empty_batch():
+    X, y = _regression_problem()
+    with pytest.raises(TypeError, match=r"returned None at step 2"):
+        fit(LinearEncoder(3, 1), _mse, lambda s: None if s == 2 else (X, y), steps=4, progress=False)
+    with pytest.raises(ValueError, match=r"empty batch at step 1.*element 0.*\(0, 3\)"):
+        fit(LinearEncoder(3, 1), _mse, lambda s: (X[:0], y[:0]) if s == 1 else (X, y), steps=4, progress=False)
+    with pytest.raises(ValueError, match=r"empty batch at step 0.*'x'"):
+        fit(LinearEncoder(3, 1), lambda m, b: _mse(m, (b["x"], b["y"])),
+            lambda s: {"x": torch.zeros(0, 3), "y": torch.zeros(0, 1)}, steps=1, progress=False)
+
+
+def test_history_is_not_preallocated(monkeypatch):
+    """fit(steps=10**10) allocates a bounded loss buffer, not 40 GB up front."""
+    import sslbook.train as train_mod
+
+    sizes = []
+    real_empty = torch.empty
+
+    def spy(*args, **kwargs):
+        t = real_empty(*args, **kwargs)
+        sizes.append(t.numel())
+        return t
+
+    class Stop(Exception):
+        pass
+
+    X, y = _regression_problem()
+
+    def sample(step):
+        if step == 7:
+            raise Stop
+        return X, y
+
+    monkeypatch.setattr(train_mod.torch, "empty", spy)
+    with pytest.raises(Stop):
+        fit(LinearEncoder(3, 1), _mse, sample, steps=10**10, check_every=10**9, progress=False)
+    assert sizes and max(sizes) <= 4096
+    monkeypatch.undo()
+    # a long check interval still keeps every loss (buffers flushed when full)
+    hist = fit(LinearEncoder(3, 1), _mse, lambda s: (X, y), steps=9000, lr=0.01, check_every=10**6, progress=False)
+    assert hist.loss.shape == (9000,) and np.isfinite(hist.loss).all()
+
+
+def test_deterministic_flag_is_set_during_the_run_and_restored():
+    X, y = _regression_problem()
+    seen = []
+
+    def loss_fn(m, b):
+        seen.append(torch.are_deterministic_algorithms_enabled())
+        return _mse(m, b)
+
+    before = torch.are_deterministic_algorithms_enabled()
+    fit(LinearEncoder(3, 1), loss_fn, lambda s: (X, y), steps=2, deterministic=True, progress=False)
+    assert seen == [True, True]
+    assert torch.are_deterministic_algorithms_enabled() == before
+    with pytest.raises(TypeError, match="deterministic"):
+        fit(LinearEncoder(3, 1), _mse, lambda s: (X, y), steps=1, deterministic="yes", progress=False)
+
+
+def test_explicit_bf16_is_checked_against_the_gpu(monkeypatch):
+    from sslbook.train import _precision
+
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Tesla T4")
+    cuda = torch.device("cuda")
+    with pytest.raises(ValueError, match=r"amp='bf16'.*Tesla T4.*7\.5"):
+        _precision(cuda, "bf16")
+    assert _precision(cuda, "auto") == "fp16"
+    assert _precision(cuda, "fp16") == "fp16"
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (8, 0))
+    assert _precision(cuda, "bf16") == "bf16"
+    assert _precision(torch.device("cpu"), "bf16") == "fp32"
+
+
+def test_to_device_does_not_pin_for_the_cpu():
+    t = to_device(np.ones(3, dtype=np.float32), CPU)
+    assert not t.is_pinned()
+
+
+@pytest.mark.cuda
+def test_to_device_cuda_pinned_and_device_to_host_blocking():
+    gpu = torch.device("cuda")
+    t = to_device(np.arange(5.0), gpu)
+    assert t.device.type == "cuda"
+    back = to_device(t * 2, CPU)  # device -> host: blocking, so the values are there
+    np.testing.assert_array_equal(back.numpy(), 2 * np.arange(5.0, dtype=np.float32))
+
+
+@pytest.mark.cuda
+def test_fp16_overflow_is_skipped_by_the_scaler():
+    """A step whose scaled gradient overflows is skipped, not an error; the run goes on."""
+    X = torch.randn(32, 3)
+
+    def loss_fn(m, b):
+        x, step = b
+        out = (m(x) ** 2).mean()
+        return out * 6e4 if int(step) == 3 else out  # fp16 gradients overflow at the initial scale 2**16
+
+    hist = fit(LinearEncoder(3, 1), loss_fn, lambda s: (X, torch.tensor(s)), steps=10, device="cuda",
+               amp="fp16", progress=False)
+    assert hist.precision == "fp16" and hist.extra["skipped_steps"] >= 1
