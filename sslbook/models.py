@@ -8,7 +8,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from sslbook._validation import check_choice, check_float, check_int
+from sslbook._validation import check_choice, check_float, check_int, check_memory
+
+#: Bytes per float32 parameter in training: the weight, its gradient and Adam's two moments.
+_TRAIN_BYTES_PER_PARAM = 4 * 4
 
 
 class LinearEncoder(nn.Module):
@@ -30,6 +33,9 @@ class LinearEncoder(nn.Module):
         d_in = check_int("d_in", d_in, minimum=1)
         d = check_int("d", d, minimum=1)
         self.max_fro = None if max_fro is None else check_float("max_fro", max_fro, minimum=0.0, strict_min=True)
+        check_memory("d_in, d", _TRAIN_BYTES_PER_PARAM * d_in * d,
+                     what="the LinearEncoder weights (float32, with gradient and Adam state)")
+        self.d_in = d_in
         self.linear = nn.Linear(d_in, d, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -40,9 +46,9 @@ class LinearEncoder(nn.Module):
         """Rescale the weights onto the Frobenius ball of radius ``max_fro`` (no-op without one)."""
         if self.max_fro is None:
             return
+        # min(1, R / ||U||) as a tensor: no host synchronisation on a GPU (R / 0 = inf is clamped to 1)
         norm = self.linear.weight.norm()
-        if norm > self.max_fro:
-            self.linear.weight.mul_(self.max_fro / norm)
+        self.linear.weight.mul_(torch.clamp(self.max_fro / norm, max=1.0))
 
 
 class MLPEncoder(nn.Module):
@@ -69,6 +75,11 @@ class MLPEncoder(nn.Module):
         widths = [check_int("hidden[i]", w, minimum=1) for w in widths]
         activation = check_choice("activation", activation, ("relu", "gelu", "tanh"))
         act = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh}[activation]
+        sizes = [d_in, *widths, d]
+        n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        check_memory("d_in, hidden, d", _TRAIN_BYTES_PER_PARAM * n_params,
+                     what="the MLPEncoder weights (float32, with gradient and Adam state)")
+        self.d_in = d_in
         layers: list[nn.Module] = []
         prev = d_in
         for w in widths:
@@ -88,6 +99,20 @@ def encode(model: nn.Module, X, *, batch_size: int = 4096, device=None):
     """Apply a trained encoder to a numpy array in batches; returns a float64 numpy array.
 
     See: Chapter 1 (features for probes).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The encoder; its expected input width is read from ``model.d_in`` (the book's encoders) or from a
+        first ``torch.nn.Linear`` layer.
+    X : array_like, shape (n, d_in)
+    batch_size : int
+    device : str or torch.device, optional
+
+    Raises
+    ------
+    ValueError
+        If ``X`` does not have the model's input width (or the model rejects its shape).
     """
     import numpy as np
 
@@ -97,11 +122,28 @@ def encode(model: nn.Module, X, *, batch_size: int = 4096, device=None):
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     X = check_array("X", X, ndim=2)
+    width = _input_width(model)
+    if width is not None and X.shape[1] != width:
+        raise ValueError(f"X must have {width} columns (the model's input width), got shape {X.shape}")
     batch_size = check_int("batch_size", batch_size, minimum=1)
     dev = get_device(device)
     model = model.to(dev).eval()
-    out = [
-        model(torch.as_tensor(X[i : i + batch_size], dtype=torch.float32, device=dev)).float().cpu().numpy()
-        for i in range(0, X.shape[0], batch_size)
-    ]
+    out = []
+    for i in range(0, X.shape[0], batch_size):
+        xb = torch.as_tensor(X[i : i + batch_size], dtype=torch.float32, device=dev)
+        try:
+            out.append(model(xb).float().cpu().numpy())
+        except RuntimeError as exc:
+            if "shape" not in str(exc) and "size" not in str(exc):
+                raise
+            raise ValueError(f"X of shape {X.shape} does not fit the model's input: {exc}") from exc
     return np.concatenate(out).astype(np.float64)
+
+
+def _input_width(model: nn.Module) -> int | None:
+    """The input width of ``model``: its ``d_in`` attribute, else the ``in_features`` of a leading Linear layer."""
+    width = getattr(model, "d_in", None)
+    if isinstance(width, int) and not isinstance(width, bool):
+        return width
+    first = next((m for m in model.modules() if not list(m.children())), None)
+    return first.in_features if isinstance(first, nn.Linear) else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -144,3 +146,58 @@ def test_encode_bad_args():
         encode(enc, np.zeros((2, 3)), batch_size=2.5)
     with pytest.raises(ValueError, match="device"):
         encode(enc, np.zeros((2, 3)), device="tpu")
+
+
+# ----------------------------------------------------------------------------------------------------
+# sizes checked before allocating, input width (#14)
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("make", "names"), [
+    (lambda: MLPEncoder(3, 10**6, 10**5), "d_in, hidden, d"),
+    (lambda: MLPEncoder(3, [10, 10**9], 2), "d_in, hidden, d"),
+    (lambda: LinearEncoder(10**6, 10**5), "d_in, d"),
+])
+def test_constructor_sizes_are_checked_before_allocating(make, names):
+    with pytest.raises(ValueError, match=rf"{re.escape(names)} implies about .* of memory"):
+        make()
+
+
+def test_constructor_size_check_admits_moderate_sizes():
+    assert sum(p.numel() for p in MLPEncoder(784, [512, 512], 128).parameters()) > 6 * 10**5
+
+
+def test_encode_wrong_input_width_names_x():
+    X = np.zeros((5, 4))
+    for model in (LinearEncoder(3, 2), MLPEncoder(3, 8, 2), torch.nn.Sequential(torch.nn.Linear(3, 2))):
+        with pytest.raises(ValueError, match=r"X must have 3 columns.*\(5, 4\)"):
+            encode(model, X)
+
+    class Custom(torch.nn.Module):  # no d_in, no leading Linear: the model's own error is wrapped
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(3, 2))
+
+        def forward(self, x):
+            return x @ self.w
+
+    with pytest.raises(ValueError, match=r"X of shape \(5, 4\) does not fit"):
+        encode(Custom(), X)
+    assert encode(Custom(), np.zeros((5, 3))).shape == (5, 2)
+
+
+def test_project_is_a_clamped_rescale():
+    enc = LinearEncoder(3, 2, max_fro=1.0)
+    with torch.no_grad():
+        enc.linear.weight.zero_()
+    enc.project()  # norm 0: R / 0 = inf is clamped to 1, no NaN
+    assert torch.equal(enc.linear.weight, torch.zeros(2, 3))
+    with torch.no_grad():
+        enc.linear.weight.fill_(0.1)
+    before = enc.linear.weight.clone()
+    enc.project()  # inside the ball: unchanged
+    assert torch.equal(enc.linear.weight, before)
+    with torch.no_grad():
+        enc.linear.weight.fill_(2.0)
+    enc.project()
+    assert abs(float(enc.linear.weight.detach().norm()) - 1.0) < 1e-6
