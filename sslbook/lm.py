@@ -207,6 +207,9 @@ def train_lm(
     progress: bool | None = None,
     desc: str | None = None,
     cpu_threads: int | None = 1,
+    checkpoint=None,
+    checkpoint_every: int | None = None,
+    generators=(),
 ):
     r"""Train a :class:`SoftmaxLM` with the cross-entropy or the Quad loss (a thin wrapper around ``fit``).
 
@@ -238,6 +241,10 @@ def train_lm(
         Progress-bar label.
     cpu_threads : int, optional
         Torch threads while training on the CPU (restored afterwards); 1 is fastest for tiny models.
+    checkpoint, checkpoint_every, generators
+        Passed to :func:`sslbook.train.fit`: resume from and save to this file (not to be confused with
+        ``checkpoints``, the evaluation steps); ``generators`` are those ``sample_batch`` draws from (for an exact
+        resume). After a resume, ``callback`` results of the steps done before it are not repeated.
 
     Returns
     -------
@@ -277,27 +284,41 @@ def train_lm(
         _check_lm_batch(batch, model)
         return tuple(batch)
 
-    def loss_fn(net: SoftmaxLM, batch) -> torch.Tensor:
+    def loss_fn(net: nn.Module, batch) -> torch.Tensor:
         contexts, target = batch[:2]
         weight = batch[2].float() if len(batch) == 3 else None
         if target.is_floating_point():
             target = target.float()
         if loss == "xent":
             return losses.xent_lm(net(contexts).float(), target, weight=weight)
-        return losses.quad_lm(net.features(contexts).float(), net.Phi.float(), target, weight=weight)
+        feats, Phi = net(contexts)  # through forward: under torch.compile, the compiled graph
+        return losses.quad_lm(feats.float(), Phi.float(), target, weight=weight)
 
     threads = torch.get_num_threads()
     if cpu_threads is not None and get_device(device).type == "cpu":
         torch.set_num_threads(cpu_threads)
     try:
-        history = fit(model, loss_fn, batches, steps=steps, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
-                      device=device, amp=amp, progress=progress, desc=desc or f"{loss} LM")
+        trained = model if loss == "xent" else _QuadForward(model)
+        history = fit(trained, loss_fn, batches, steps=steps, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
+                      device=device, amp=amp, progress=progress, desc=desc or f"{loss} LM", checkpoint=checkpoint,
+                      checkpoint_every=checkpoint_every, generators=generators)
         if steps in pending:
             evaluate(model, steps)
     finally:
         torch.set_num_threads(threads)
     history.extra.update(loss=loss, checkpoints=results)
     return history
+
+
+class _QuadForward(nn.Module):
+    """``(f(s), Phi)`` from the forward of a :class:`SoftmaxLM`, so that ``fit(compile=True)`` compiles Quad too."""
+
+    def __init__(self, lm: SoftmaxLM):
+        super().__init__()
+        self.lm = lm
+
+    def forward(self, contexts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.lm.features(contexts), self.lm.Phi
 
 
 def _check_lm_batch(batch, model: SoftmaxLM) -> None:

@@ -481,3 +481,43 @@ def test_fp16_overflow_is_skipped_by_the_scaler():
     hist = fit(LinearEncoder(3, 1), loss_fn, lambda s: (X, torch.tensor(s)), steps=10, device="cuda",
                amp="fp16", progress=False)
     assert hist.precision == "fp16" and hist.extra["skipped_steps"] >= 1
+
+
+@pytest.mark.parametrize("loss", ["xent", "quad"])
+def test_train_lm_goes_through_the_compiled_forward(monkeypatch, loss):
+    """Under torch.compile, both losses call the compiled module (Quad used to call .features directly)."""
+    import sslbook.train as train_mod
+    from sslbook.lm import SoftmaxLM, train_lm
+
+    calls = []
+
+    class Spy(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *args):
+            calls.append(1)
+            return self.inner(*args)
+
+    monkeypatch.setattr(train_mod, "_use_compile", lambda compile, device: True)
+    monkeypatch.setattr(train_mod.torch, "compile", Spy)
+    ctx = np.array([[0, 1], [1, 2], [2, 0]])
+    nxt = np.array([1, 2, 0])
+    torch.manual_seed(0)
+    hist = train_lm(SoftmaxLM(3, 2, 2, encoder="tabular"), lambda s: (ctx, nxt), steps=4, loss=loss, progress=False)
+    assert len(calls) == 4 and np.isfinite(hist.loss).all()
+
+
+def test_train_lm_checkpoint_resumes(tmp_path):
+    from sslbook.lm import SoftmaxLM, train_lm
+
+    ctx = np.array([[0, 1], [1, 2], [2, 0]])
+    nxt = np.array([1, 2, 0])
+    torch.manual_seed(0)
+    h = train_lm(SoftmaxLM(3, 2, 2, encoder="tabular"), lambda s: (ctx, nxt), steps=4, loss="quad", progress=False,
+                 checkpoint=tmp_path / "lm.pt")
+    h2 = train_lm(SoftmaxLM(3, 2, 2, encoder="tabular"), lambda s: (ctx, nxt), steps=6, loss="quad",
+                  progress=False, checkpoint=tmp_path / "lm.pt")
+    assert h2.extra["resumed_from"] == 4
+    np.testing.assert_array_equal(h2.loss[:4], h.loss)
