@@ -283,8 +283,9 @@ def fit(
     explode_ratio : float or None
         The run stops with :class:`TrainingDivergedError` when a finite loss exceeds, in absolute value,
         ``explode_ratio * max(|first loss|, 1)`` (the first loss of the run; the floor 1 keeps a first loss
-        near 0 from making every later loss "explode"). Default :data:`EXPLODE_RATIO` (``1e6``): the book's
-        trainings stay below 1e3 times their first loss. ``None`` disables the check.
+        near 0 from making every later loss "explode"). Default :data:`EXPLODE_RATIO` (``1e6``), far above what
+        a training that makes progress reaches (every chapter's training runs under it). ``None`` disables the
+        check. Checked with the NaN/inf check (every ``check_every`` steps), so at no extra synchronisation.
     progress : bool, optional
         Show a progress bar; default :func:`sslbook.config.progress_enabled`.
     desc : str
@@ -504,7 +505,7 @@ def fit(
                 scaler.step(opt)
                 scaler.update()
                 if before is not None:  # the scaler lowers its scale exactly when it skips the step
-                    skipbuf[n_buf] = scaler._scale < before
+                    skipbuf[n_buf] = (scaler._scale < before).any()
             else:
                 loss.backward()
                 opt.step()

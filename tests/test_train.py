@@ -521,3 +521,43 @@ def test_train_lm_checkpoint_resumes(tmp_path):
                   progress=False, checkpoint=tmp_path / "lm.pt")
     assert h2.extra["resumed_from"] == 4
     np.testing.assert_array_equal(h2.loss[:4], h.loss)
+
+
+def _cpu_fp16_scaler(monkeypatch):
+    """Run fit's fp16 path on the CPU: a CPU gradient scaler, no autocast (the skip logic is what is tested)."""
+    import contextlib
+
+    import sslbook.train as train_mod
+
+    real = torch.amp.GradScaler
+    monkeypatch.setattr(train_mod, "_precision", lambda device, amp: "fp16")
+    monkeypatch.setattr(train_mod.torch.amp, "GradScaler", lambda device: real("cpu"))
+    monkeypatch.setattr(train_mod.torch, "autocast", lambda **kw: contextlib.nullcontext())
+
+
+def test_scaler_skip_is_not_divergence(monkeypatch):
+    _cpu_fp16_scaler(monkeypatch)
+    X, y = _regression_problem()
+
+    def loss_fn(m, b):
+        x, t, step = b
+        loss = _mse(m, (x, t))
+        return loss * float("inf") if step == 3 else loss  # overflow: the scaler skips this step
+
+    hist = fit(LinearEncoder(3, 1), loss_fn, lambda s: (X, y, s), steps=8, lr=0.05, progress=False)
+    assert hist.precision == "fp16" and hist.extra["skipped_steps"] == 1
+    assert np.isinf(hist.loss[3]) and np.isfinite(np.delete(hist.loss, 3)).all()
+    # the same overflow without a scaler is divergence (the control)
+    monkeypatch.undo()
+    with pytest.raises(TrainingDivergedError, match="at step 3 of 8"):
+        fit(LinearEncoder(3, 1), loss_fn, lambda s: (X, y, s), steps=8, lr=0.05, progress=False)
+
+
+def test_scaler_skipping_forever_is_divergence(monkeypatch):
+    from sslbook.train import MAX_SCALER_SKIPS
+
+    _cpu_fp16_scaler(monkeypatch)
+    X, y = _regression_problem()
+    with pytest.raises(TrainingDivergedError, match=rf"skipped more than {MAX_SCALER_SKIPS} steps in a row"):
+        fit(LinearEncoder(3, 1), lambda m, b: _mse(m, b) * float("inf"), lambda s: (X, y),
+            steps=MAX_SCALER_SKIPS + 5, progress=False)
