@@ -45,6 +45,7 @@ SIZES: dict[str, Size] = {
     # Chapter 1 -- the downstream protocol
     "ch01.ols_trials": Size(1000, 20000, "Monte Carlo trials per (p, n) for the OLS excess risk"),
     "ch01.rate_trials": Size(400, 5000, "Monte Carlo trials per n for the log-log rate"),
+    "ch01.small_np_trials": Size(8000, 40000, "OLS trials at p=10, n=16 (separates p/(n-p-1) from p/(n-p))"),
     "ch01.mean_trials": Size(2000, 20000, "Monte Carlo draws of a class-mean estimate"),
     "ch01.digits_repeats": Size(5, 30, "random labelled subsets per number of labels (digits probes)"),
     "ch01.probe_iters": Size(100, 500, "L-BFGS iterations of the logistic probe"),
