@@ -430,3 +430,21 @@ def test_chapter_trainers_accept_checkpoint(tmp_path):
                            checkpoint=tmp_path / "c.pt")
     assert h2.extra["resumed_from"] == 3
     np.testing.assert_array_equal(h.loss, h2.loss)
+
+
+def test_train_views_resume_marks_unrecorded_steps_nan(tmp_path):
+    from sslbook.train import train_views
+
+    X = np.random.default_rng(0).standard_normal((16, 3)).astype(np.float32)
+
+    def augment(x, g):
+        return x + 0.1 * torch.randn(x.shape, generator=g)
+
+    torch.manual_seed(0)
+    h = train_views(nn.Linear(3, 2), X, augment, steps=3, batch_size=4, progress=False, checkpoint=tmp_path / "v.pt")
+    assert np.isfinite(h.extra["align"]).all()
+    h2 = train_views(nn.Linear(3, 2), X, augment, steps=5, batch_size=4, progress=False,
+                     checkpoint=tmp_path / "v.pt")
+    assert h2.extra["resumed_from"] == 3
+    assert np.isnan(h2.extra["align"][:3]).all() and np.isfinite(h2.extra["align"][3:]).all()
+    np.testing.assert_array_equal(h2.loss[:3], h.loss)
