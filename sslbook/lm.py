@@ -178,6 +178,7 @@ def lm_batches(context_tokens, p_context, p_next, *, batch_size: int, rng: Any =
     if np.any(pn < 0) or not np.allclose(pn.sum(axis=1), 1.0, atol=1e-9):
         raise ValueError("p_next must have rows on the simplex")
     batch_size = check_int("batch_size", batch_size, minimum=1)
+    check_memory("batch_size", 8.0 * batch_size * (tokens.shape[1] + pn.shape[1] + 4), what="one batch")
     rng = check_rng("rng", rng)
     cum_c = np.cumsum(pc)
     cum_n = np.cumsum(pn, axis=1)
@@ -623,6 +624,7 @@ def prompt_hmm(n_states: int, n_regular: int, rng: Any = None, *, prompt_rate: f
     if stick >= 1:
         raise ValueError(f"stickiness must be < 1 (at 1 the chain never changes class: it is reducible), got {stick}")
     conc = check_float("concentration", concentration, minimum=0.0, strict_min=True)
+    check_memory("n_states and n_regular", 32.0 * ((3 * m) ** 2 + (R + 3) * 3 * m), what="the HMM's matrices")
     if q >= 1 or floor >= 1:
         raise ValueError("prompt_rate and floor must be < 1")
     cls = np.repeat([0, 1], m // 2)

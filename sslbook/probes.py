@@ -22,6 +22,7 @@ from sslbook._validation import (
     check_memory,
     check_psd,
     check_same_length,
+    check_work,
 )
 
 # ----------------------------------------------------------------------------------------------------
@@ -129,6 +130,7 @@ def _n_classes(y: np.ndarray, n_classes: int | None) -> int:
     if n_classes is None:
         return int(y.max()) + 1
     n_classes = check_int("n_classes", n_classes, minimum=1)
+    check_memory("n_classes", 24.0 * n_classes * max(y.size, 1), what="per-example class scores")
     if y.max() >= n_classes:
         raise ValueError(f"labels must be < n_classes={n_classes}, found label {int(y.max())}")
     return n_classes
@@ -428,6 +430,7 @@ def few_label_accuracy(features, labels, n_per_class: int, *, probe: str = "logi
 
     X, y = _features_labels(features, labels)
     repeats = check_int("repeats", repeats, minimum=1)
+    check_work("repeats", 1000.0 * repeats * X.size, what="the repeated probe fits")
     check_choice("probe", probe, PROBES)
     rng = check_rng("rng", rng)
     accs = np.empty(repeats)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sslbook._validation import check_array, check_float, check_int, check_rng
+from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
 
 
 class AugmentationGraph:
@@ -221,6 +221,9 @@ class AugmentationGraph:
         aug_per_input = check_int("aug_per_input", aug_per_input, minimum=2)
         aug_per_class = check_int("aug_per_class", aug_per_class, minimum=aug_per_input)
         natural_per_class = check_int("natural_per_class", natural_per_class, minimum=aug_per_class)
+        check_memory("r, natural_per_class and aug_per_class",
+                     32.0 * (r * natural_per_class) * (r * aug_per_class) + 48.0 * (r * aug_per_class) ** 2,
+                     what="the dense augmentation graph")
         leak = check_float("leak", leak, minimum=0.0, maximum=1.0)
         if leak >= 1.0:
             raise ValueError(f"leak must be < 1, got {leak}")

@@ -103,6 +103,7 @@ def triple_indices(labels, n: int, *, k: int = 1, rho=None, rng=None) -> TripleI
         raise ValueError("labels must be non-negative integers 0..C-1")
     n = check_int("n", n, minimum=1)
     k = check_int("k", k, minimum=1)
+    check_memory("n and k", 24.0 * n * (k + 2), what=f"the indices of {n} tuples with {k} negatives")
     rng = check_rng("rng", rng)
     C = int(y.max()) + 1
     counts = np.bincount(y, minlength=C)

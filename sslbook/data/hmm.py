@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from sslbook._validation import check_array, check_choice, check_float, check_int, check_rng
+from sslbook._validation import check_array, check_choice, check_float, check_int, check_memory, check_rng
 
 _ATOL = 1e-8
 _MAX_CONTEXTS = 5_000_000
@@ -149,6 +149,7 @@ class HMM:
         """
         m = check_int("m", m, minimum=1)
         V = check_int("V", V, minimum=1)
+        check_memory("m and V", 24.0 * (m * m + m * V + m), what="the HMM's matrices")
         alpha_A = check_float("alpha_A", alpha_A, minimum=0.0, strict_min=True)
         alpha_B = check_float("alpha_B", alpha_B, minimum=0.0, strict_min=True)
         initial = check_choice("initial", initial, ("stationary", "uniform"))
@@ -190,6 +191,7 @@ class HMM:
         """
         n = check_int("n", n, minimum=1)
         T = check_int("T", T, minimum=1)
+        check_memory("n and T", 24.0 * n * T, what="the sampled tokens and states")
         rng = check_rng("rng", rng)
         cum_pi = np.cumsum(self.pi)
         cum_A = np.cumsum(self.A, axis=1)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from sslbook._validation import check_array, check_int, check_rng
+from sslbook._validation import check_array, check_int, check_memory, check_rng
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,7 @@ class HypercubeAugmentation:
     def sample_natural(self, n: int, rng=None) -> np.ndarray:
         """``n`` i.i.d. uniform natural inputs, shape (n, d)."""
         n = check_int("n", n, minimum=1)
+        check_memory("n", 32.0 * n * self.d, what="the natural inputs and their augmentations")
         rng = check_rng("rng", rng)
         return rng.choice(np.array([-1.0, 1.0]), size=(n, self.d))
 

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import softmax
 
-from sslbook._validation import check_array, check_float, check_int, check_rng, check_simplex
+from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng, check_simplex
 
 _ATOL = 1e-9
 
@@ -272,6 +272,8 @@ class SyntheticLanguage:
         contexts, words : numpy.ndarray of int, shape (n,)
         """
         n = check_int("n", n, minimum=1)
+        L = 1 if self.context_tokens is None else self.context_tokens.shape[1]
+        check_memory("n", 16.0 * n * (L + 2), what="the samples")
         rng = check_rng("rng", rng)
         s = rng.choice(self.n_contexts, size=n, p=self.p_context)
         cum = np.cumsum(self.p_next[s], axis=1)

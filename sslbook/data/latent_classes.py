@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sslbook._validation import check_array, check_float, check_int, check_rng
+from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
 from sslbook.theory.curl import _check_rho, _check_supports, curl_tau, curl_tau_k
 
 
@@ -138,6 +138,7 @@ class LatentClassModel:
         n = check_int("points_per_class", points_per_class, minimum=1)
         dim = check_int("dim", dim, minimum=1)
         spread = check_float("spread", spread, minimum=0.0)
+        check_memory("C, points_per_class and dim", 16.0 * C * n * (dim + 1), what="the support points")
         rng = check_rng("rng", rng)
         if centres is None:
             centres = rng.standard_normal((C, dim))
@@ -161,6 +162,7 @@ class LatentClassModel:
         C = check_int("C", C, minimum=1)
         dim = check_int("dim", dim, minimum=1)
         separation = check_float("separation", separation, minimum=0.0)
+        check_memory("C and dim", 16.0 * C * (dim + 1), what="the class means")
         rng = check_rng("rng", rng)
         means = rng.standard_normal((C, dim)) * separation / np.sqrt(2.0)
         rho = np.full(C, 1.0 / C) if rho is None else rho
@@ -282,6 +284,7 @@ class LatentClassModel:
     def sample_classes(self, shape, rng=None) -> np.ndarray:
         r"""Classes drawn i.i.d. from :math:`\rho`, of the given shape."""
         rng = check_rng("rng", rng)
+        check_memory("shape", 16.0 * float(np.prod(np.asarray(shape, dtype=float))), what="the classes")
         return rng.choice(self.n_classes, size=shape, p=self._rho)
 
     def sample_tuples(self, M: int, k_neg: int = 1, block: int = 1, rng=None) -> ContrastiveTuples:
@@ -310,6 +313,7 @@ class LatentClassModel:
         M = check_int("M", M, minimum=1)
         k_neg = check_int("k_neg", k_neg, minimum=1)
         block = check_int("block", block, minimum=1)
+        check_memory("M, k_neg and block", 16.0 * M * (k_neg + 2) * block * (self.dim + 1), what="the tuples")
         if k_neg > 1 and block > 1:
             raise ValueError("k_neg must be 1 when block > 1 (a block's negatives share one class)")
         rng = check_rng("rng", rng)
@@ -328,6 +332,7 @@ class LatentClassModel:
     def sample_labeled(self, n: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
         r"""``n`` labelled points: :math:`y\sim\rho`, :math:`x\sim\mathcal D_y`. Returns ``X`` (n, dim), ``y`` (n,)."""
         n = check_int("n", n, minimum=1)
+        check_memory("n", 16.0 * n * (self.dim + 1), what="the labelled points")
         rng = check_rng("rng", rng)
         y = self.sample_classes(n, rng)
         return self._draw(y, rng), y
@@ -348,6 +353,7 @@ class LatentClassModel:
         """
         n = check_int("n", n, minimum=1)
         n_way = check_int("n_way", n_way, minimum=1)
+        check_memory("n", 16.0 * n * (self.dim + 2), what="the task's points")
         if n_way > np.sum(self._rho > 0):
             raise ValueError(f"n_way must be at most the number of classes with positive mass, got {n_way}")
         rng = check_rng("rng", rng)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from sslbook._validation import check_array, check_float, check_int, check_rng
+from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class GaussianMixture:
         n_classes = check_int("n_classes", n_classes, minimum=1)
         dim = check_int("dim", dim, minimum=1)
         separation = check_float("separation", separation, minimum=0.0)
+        check_memory("n_classes and dim", 16.0 * n_classes * dim, what="the class means")
         rng = check_rng("rng", rng)
         means = rng.standard_normal((n_classes, dim)) * separation / np.sqrt(2.0)
         return cls(means=means, sigma=sigma, weights=np.full(n_classes, 1.0 / n_classes))
@@ -62,6 +63,7 @@ class GaussianMixture:
     def sample(self, n: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n`` labelled points: ``X`` of shape (n, d) and integer labels ``y``."""
         n = check_int("n", n, minimum=1)
+        check_memory("n", 16.0 * n * (self.means.shape[1] + 1), what="the samples")
         rng = check_rng("rng", rng)
         y = rng.choice(self.n_classes, size=n, p=self.weights)
         X = self.means[y] + self.sigma * rng.standard_normal((n, self.means.shape[1]))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sslbook._validation import check_array, check_float, check_int, check_rng
+from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
 
 
 def _check_stochastic(name: str, m, rows: int | None = None) -> np.ndarray:
@@ -171,6 +171,7 @@ class DiscreteMultiView:
         n_states = check_int("n_states", n_states, minimum=1)
         k = check_int("k", k, minimum=1)
         noise = check_float("noise", noise, minimum=0.0, maximum=1.0)
+        check_memory("n_states and k", 32.0 * n_states * n_states * k, what="the joint table")
         rng = check_rng("rng", rng)
         p_y_s = rng.dirichlet(np.full(k, 0.3), size=n_states)
         channel = (1 - noise) * np.eye(n_states) + noise / n_states
@@ -206,6 +207,7 @@ class TopicModelDocs:
         r"""Topics drawn i.i.d. from a symmetric :math:`\mathrm{Dirichlet}(\alpha)` over ``vocab`` words."""
         k = check_int("k", k, minimum=2)
         vocab = check_int("vocab", vocab, minimum=2)
+        check_memory("k and vocab", 16.0 * k * vocab, what="the topics")
         concentration = check_float("concentration", concentration, minimum=0.0, strict_min=True)
         rng = check_rng("rng", rng)
         topics = rng.dirichlet(np.full(vocab, concentration), size=k)
@@ -222,6 +224,7 @@ class TopicModelDocs:
         two halves, and the topics ``y`` (n,)."""
         n = check_int("n", n, minimum=1)
         half_length = check_int("half_length", half_length, minimum=1)
+        check_memory("n", 8.0 * n * (4 * self.topics.shape[1] + 4), what="the documents' word counts")
         rng = check_rng("rng", rng)
         y = rng.integers(0, self.k, size=n)
         counts = np.stack([rng.multinomial(half_length, self.topics[y]) for _ in range(2)])

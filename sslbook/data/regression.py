@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sslbook._validation import check_array, check_float, check_int, check_rng
+from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
 
 
 def gaussian_linear_regression(
@@ -48,6 +48,7 @@ def gaussian_linear_regression(
     sigma = check_float("sigma", sigma, minimum=0.0)
     rng = check_rng("rng", rng)
     shape = (n,) if trials is None else (check_int("trials", trials, minimum=1), n)
+    check_memory("n and trials", 24.0 * float(np.prod(shape, dtype=float)) * (p + 1), what="the samples")
     if w_star is None:
         w_star = rng.standard_normal(p)
     else:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from sslbook._validation import check_array, check_float, check_int, check_rng
+from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,8 @@ class CIGaussianMixture:
         d1 = check_int("d1", d1, minimum=1)
         d2 = check_int("d2", d2, minimum=1)
         m = check_int("m", m, minimum=2)
+        check_memory("k, d1, d2 and m", 32.0 * k * m * (d1 + d2) + 32.0 * (d1 + d2) ** 2,
+                     what="the mixture's parameters")
         separation = check_float("separation", separation, minimum=0.0)
         if not isinstance(tie, bool):
             raise TypeError(f"tie must be a bool, got {type(tie).__name__}")
@@ -152,6 +154,7 @@ class CIGaussianMixture:
     def sample(self, n: int, rng=None):
         """Draw ``n`` triples; returns ``x1`` (n, d1), ``x2`` (n, d2) and ``y`` (n,)."""
         n = check_int("n", n, minimum=1)
+        check_memory("n", 24.0 * n * (self.means.shape[-1] + self.emission.shape[-1] + 1), what="the samples")
         rng = check_rng("rng", rng)
         y = rng.choice(self.k, size=n, p=self.prior)
         x1 = self.means[y] + self.scale * rng.standard_normal((n, self.means.shape[1]))
@@ -234,6 +237,7 @@ class LinearGaussianACI:
         m = check_int("m", m, minimum=0)
         d1 = check_int("d1", d1, minimum=1)
         d2 = check_int("d2", d2, minimum=1)
+        check_memory("k, m, d1 and d2", 64.0 * (k + m + d1 + d2) ** 2, what="the joint covariance")
         violation = check_float("violation", violation, minimum=0.0, maximum=1.0)
         signal2 = check_float("signal2", signal2, minimum=0.0, strict_min=True)
         rng = check_rng("rng", rng)
@@ -276,6 +280,7 @@ class LinearGaussianACI:
         n = check_int("n", n, minimum=1)
         rng = check_rng("rng", rng)
         shape = (n,) if trials is None else (check_int("trials", trials, minimum=1), n)
+        check_memory("n and trials", 24.0 * float(np.prod(shape, dtype=float)) * self.cov.shape[0], what="the samples")
         cov = self.cov
         w, V = np.linalg.eigh(cov)
         root = V * np.sqrt(np.clip(w, 0.0, None))

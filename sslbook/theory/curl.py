@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln
 
-from sslbook._validation import check_array, check_choice, check_float, check_int
+from sslbook._validation import check_array, check_choice, check_float, check_int, check_memory
 from sslbook.theory.toolbox import hinge_loss, logistic2_loss
 
 #: The convex surrogate losses of the CURL framework (both have :math:`\ell(0)=1` for one margin).
@@ -669,6 +669,7 @@ def curl_polygon_features(n_classes: int, *, radius: float = 0.6, spread: float 
         ``C`` arrays of shape ``(1, 2)`` or ``(2, 2)``.
     """
     C = check_int("n_classes", n_classes, minimum=2)
+    check_memory("n_classes", 256.0 * C, what="the class features")
     r = check_float("radius", radius, minimum=0.0, strict_min=True)
     s = check_float("spread", spread, minimum=0.0)
     if s >= 1:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sslbook._validation import check_array, check_float, check_int, check_rng
+from sslbook._validation import check_array, check_float, check_int, check_rng, check_work
 
 _POS_TOL = 1e-300
 
@@ -183,6 +183,7 @@ def alternating_conditional_expectations(p12, k: int, n_iter: int, rng=None) -> 
     p1, p2 = _check_pair_marginals("p12", p12)
     k = check_int("k", k, minimum=1, maximum=min(p12.shape))
     n_iter = check_int("n_iter", n_iter, minimum=0)
+    check_work("n_iter", 8.0 * n_iter * p12.size * k, what="the alternating iterations")
     rng = check_rng("rng", rng)
     T, T_adj = p12 / p1[:, None], p12.T / p2[:, None]
     psi2 = _whiten(rng.standard_normal((p12.shape[1], k)), p2)
