@@ -117,7 +117,7 @@ SIZES: dict[str, Size] = {
     # Language models: conditional mean features, Quad, a tiny LM (keys "lmquad.*"; add entries below this line)
     "lmquad.random_instances": Size(10, 200, "random (language, embeddings) instances for the exact Quad checks"),
     "lmquad.random_embeddings": Size(200, 5000, "random embeddings Phi compared with the Ky Fan optimum"),
-    "lmquad.kyfan_steps": Size(250, 3000, "full-batch Adam steps of the tabular Quad model with learned Phi"),
+    "lmquad.kyfan_steps": Size(600, 3000, "full-batch Adam steps of the tabular Quad model with learned Phi"),
     "lmquad.n_regular": Size(7, 12, "regular words of the prompt language (vocabulary = this + 3)"),
     "lmquad.lm_steps": Size(500, 8000, "training steps of each tiny LM (cross-entropy and Quad)"),
     "lmquad.batch": Size(256, 1024, "(context, next word) pairs per training step"),
