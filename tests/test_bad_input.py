@@ -453,6 +453,8 @@ REGISTRY: list[Entry] = [
       {"samples": ("nan", "type", "dtype", "empty"), "target": ("type", "nan"),
        "n_se": ("type", "nan", "neg", "zero")}),
     E("sslbook.testing.across_seeds", lambda: dict(check=lambda s: s, seeds=(0, 1)), {"check": ("type",)}),
+    E("sslbook.testing.samples_to_separate", lambda: dict(gap=0.5, sd=1.0, n_se=3.0)),
+    E("sslbook.testing.verify", lambda: dict(label="thm-x"), {"label": ("type",)}, only=True, positional=("label",)),
     # --- plotting -----------------------------------------------------------------------------------
     E("sslbook.plotting.bound_vs_measured", lambda: dict(x=np.arange(1.0, 4), measured=arr(3), bound=arr(3) + 1,
                                                          xlabel="n", ylabel="loss"),
@@ -896,6 +898,7 @@ EXEMPT: dict[str, str] = {
     "sslbook.train.History": "result container built by fit() (dataclass)",
     "sslbook.train.PretextRegressor": "result container built by fit_pretext_regression(); transform() checks x1",
     "sslbook.testing.SlopeFit": "result container (frozen dataclass)",
+    "sslbook.testing.Verification": "built by testing.verify(), which is registered (a context manager of checks)",
     "sslbook.testing.MonteCarloCheck": "result container (frozen dataclass)",
     "sslbook.theory.toolbox.RademacherEstimate": "result container (frozen dataclass)",
     "sslbook.theory.curl.CurlLosses": "result container (frozen dataclass)",
@@ -1003,3 +1006,252 @@ def test_bad_input_raises_naming_the_argument(entry: Entry, data):
         plt.close("all")
     assert name in str(info.value), (f"{entry.qualname}: {kind} corruption of {name!r} raised "
                                      f"{type(info.value).__name__} without naming it: {info.value}")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Issue #14: named categories of bad input that used to give silent wrong answers, huge allocations or
+# hangs. Each case must raise ValueError/TypeError whose message names the argument (``match``).
+# ----------------------------------------------------------------------------------------------------
+
+
+def _raises(fn, exc, match):
+    with pytest.raises(exc, match=match):
+        fn()
+
+
+def _softmax_lm(encoder="mlp"):
+    from sslbook.lm import SoftmaxLM
+
+    torch.manual_seed(0)
+    return SoftmaxLM(4, 2, 3, encoder=encoder)
+
+
+def _const_batch(contexts, target, *rest):
+    return lambda step: (contexts, target, *rest)
+
+
+WRONG_TOKEN_RANGES = {
+    "mlp token >= vocab (reads another position's embedding)": (
+        lambda: _softmax_lm()(torch.tensor([[0, 5]])), ValueError, "contexts"),
+    "tabular token >= vocab (another context)": (
+        lambda: _softmax_lm("tabular")(torch.tensor([[0, 7]])), ValueError, "contexts"),
+    "tabular token >= vocab in the last position": (
+        lambda: _softmax_lm("tabular")(torch.tensor([[3, 4]])), ValueError, "contexts"),
+    "negative token": (lambda: _softmax_lm()(torch.tensor([[-1, 0]])), ValueError, "contexts"),
+    "float tokens (truncated by .long())": (
+        lambda: _softmax_lm()(torch.tensor([[0.7, 1.2]])), TypeError, "contexts"),
+    "lm_outputs token >= vocab": (
+        lambda: __import__("sslbook.lm").lm.lm_outputs(_softmax_lm(), np.array([[0, 4]])), ValueError, "contexts"),
+    "lm_outputs float tokens": (
+        lambda: __import__("sslbook.lm").lm.lm_outputs(_softmax_lm(), torch.tensor([[0.5, 1.0]])), TypeError,
+        "contexts"),
+    "train_lm sampler token >= vocab": (
+        lambda: __import__("sslbook.lm").lm.train_lm(_softmax_lm(), _const_batch(np.array([[0, 9]]), np.array([1])),
+                                                     steps=1, progress=False), ValueError, "contexts"),
+    "train_lm sampler float tokens": (
+        lambda: __import__("sslbook.lm").lm.train_lm(_softmax_lm(), _const_batch(np.array([[0.5, 1.0]]),
+                                                                                 np.array([1])),
+                                                     steps=1, progress=False), TypeError, "contexts"),
+    "train_lm next word >= vocab": (
+        lambda: __import__("sslbook.lm").lm.train_lm(_softmax_lm(), _const_batch(np.array([[0, 1]]), np.array([4])),
+                                                     steps=1, progress=False), ValueError, "target"),
+    "xent_lm target index >= V": (
+        lambda: __import__("sslbook.losses").losses.xent_lm(torch.zeros(2, 3), torch.tensor([0, 3])), ValueError,
+        "target"),
+    "hmm.forward_torch float tokens": (
+        lambda: __import__("sslbook.data").data.HMM.random(2, 3, rng=0).forward_torch(torch.tensor([[0.5]])),
+        TypeError, "x"),
+    "hmm.forward_torch token >= V": (
+        lambda: __import__("sslbook.data").data.HMM.random(2, 3, rng=0).forward_torch(torch.tensor([[3]])),
+        ValueError, "x"),
+}
+
+
+@pytest.mark.parametrize("case", list(WRONG_TOKEN_RANGES), ids=list(WRONG_TOKEN_RANGES))
+def test_wrong_token_ranges(case):
+    _raises(*WRONG_TOKEN_RANGES[case])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without CUDA")
+def test_forward_torch_on_cuda_without_cuda_names_the_device():
+    from sslbook.data import HMM
+
+    _raises(lambda: HMM.random(2, 3, rng=0).forward_torch(np.zeros((1, 2), int), device="cuda"), ValueError,
+            "cuda")
+
+
+@pytest.mark.parametrize("kind", ["logistic", "ols"])
+@pytest.mark.parametrize(("a", "c"), [(1e200, 0.0), (1e-200, 0.0), (1e-3, 0.0), (1.0, 1e6)])
+def test_scale(kind, a, c):
+    """linear_probe's regularisation is relative to the data: rescaled or shifted features give the same
+    accuracy (not W = 0, not the majority class)."""
+    from sslbook.data import GaussianMixture
+    from sslbook.probes import linear_probe
+
+    X, y = GaussianMixture.random(3, 4, separation=3.0, rng=1).sample(300, rng=2)
+    ref = linear_probe(X, y, kind=kind, device="cpu").accuracy(X, y)
+    moved = linear_probe(a * X + c, y, kind=kind, device="cpu").accuracy(a * X + c, y)
+    majority = np.bincount(y).max() / y.size
+    assert ref > majority + 0.3
+    assert abs(moved - ref) <= 2 / y.size  # at most a point on a decision boundary moves
+
+
+EMPTY_NEGATIVES = {
+    name: (lambda fn=fn: getattr(__import__("sslbook.losses").losses, fn)(ten(4, 3), ten(4, 3, seed=1),
+                                                                         torch.zeros(4, 0, 3)),
+           ValueError, "negatives")
+    for name, fn in [("hinge", "contrastive_hinge"), ("logistic2", "contrastive_logistic2"),
+                     ("margins", "contrastive_margins")]
+}
+
+
+@pytest.mark.parametrize("case", list(EMPTY_NEGATIVES), ids=list(EMPTY_NEGATIVES))
+def test_empty_negatives(case):
+    _raises(*EMPTY_NEGATIVES[case])
+
+
+@pytest.mark.parametrize("tau", [1e-39, 1e-300, 0.0, -1.0, float("inf"), float("nan")])
+def test_extreme_temperatures_rejected(tau):
+    from sslbook.losses import info_nce
+
+    _raises(lambda: info_nce(ten(4, 3), ten(4, 3, seed=1), temperature=tau), ValueError, "temperature")
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+@pytest.mark.parametrize("tau", [1e-30, 1e-8, 1e30])
+def test_extreme_temperatures_finite_where_accepted(tau, normalize):
+    """A temperature that is accepted gives a finite loss, never NaN (tiny tau: inf - inf before #14)."""
+    from sslbook.losses import info_nce
+
+    z1, z2 = ten(4, 3), ten(4, 3, seed=1)
+    z1.requires_grad_(True)
+    loss = info_nce(z1, z2, temperature=tau, normalize=normalize)
+    assert torch.isfinite(loss)
+    loss.backward()
+    assert torch.all(torch.isfinite(z1.grad))
+    if tau == 1e30:  # all logits 0: the loss is log(2B - 1)
+        assert loss.item() == pytest.approx(math.log(7), rel=1e-6)
+
+
+DEGENERATE_WEIGHTS = {
+    "xent_lm zero weights": (lambda: __import__("sslbook.losses").losses.xent_lm(
+        torch.zeros(4, 3), torch.tensor([0, 1, 2, 0]), weight=torch.zeros(4)), ValueError, "weight"),
+    "xent_lm negative weight": (lambda: __import__("sslbook.losses").losses.xent_lm(
+        torch.zeros(4, 3), torch.tensor([0, 1, 2, 0]), weight=torch.tensor([1.0, -1.0, 1.0, 1.0])), ValueError,
+        "weight"),
+    "xent_lm NaN weight": (lambda: __import__("sslbook.losses").losses.xent_lm(
+        torch.zeros(4, 3), torch.tensor([0, 1, 2, 0]), weight=torch.tensor([1.0, float("nan"), 1.0, 1.0])),
+        ValueError, "weight"),
+    "quad_lm zero weights": (lambda: __import__("sslbook.losses").losses.quad_lm(
+        ten(4, 2), ten(2, 3), torch.tensor([0, 1, 2, 0]), weight=torch.zeros(4)), ValueError, "weight"),
+    "xent_lm targets summing to 2.5": (lambda: __import__("sslbook.losses").losses.xent_lm(
+        torch.zeros(2, 3), torch.tensor([[1.0, 1.0, 0.5], [1.0, 0.0, 0.0]])), ValueError, "target"),
+    "xent_lm negative target probability": (lambda: __import__("sslbook.losses").losses.xent_lm(
+        torch.zeros(1, 3), torch.tensor([[1.5, -0.5, 0.0]])), ValueError, "target"),
+    "prompt_hmm stickiness 1 (reducible chain)": (
+        lambda: __import__("sslbook.lm").lm.prompt_hmm(2, 4, rng=0, stickiness=1.0), ValueError, "stickiness"),
+}
+
+
+@pytest.mark.parametrize("case", list(DEGENERATE_WEIGHTS), ids=list(DEGENERATE_WEIGHTS))
+def test_degenerate_weights(case):
+    _raises(*DEGENERATE_WEIGHTS[case])
+
+
+NON_PSD = {
+    "excess_risk cov = -I": (lambda: __import__("sslbook.probes").probes.excess_risk(
+        np.ones(3), np.zeros(3), cov=-np.eye(3)), "cov"),
+    "excess_risk indefinite cov": (lambda: __import__("sslbook.probes").probes.excess_risk(
+        np.ones(2), np.zeros(2), cov=np.array([[1.0, 2.0], [2.0, 1.0]])), "cov"),
+    "partial_covariance(-cov)": (lambda: __import__("sslbook.theory").theory.partial_covariance(
+        -spd(4), [0], [1], [2, 3]), "cov"),
+    "eps_ci(-cov)": (lambda: __import__("sslbook.theory").theory.eps_ci(-spd(4), [0], [1], [2, 3]), "cov"),
+}
+
+
+@pytest.mark.parametrize("case", list(NON_PSD), ids=list(NON_PSD))
+def test_non_psd_covariances(case):
+    fn, match = NON_PSD[case]
+    _raises(fn, ValueError, match)
+
+
+LABELS_OUT_OF_RANGE = {
+    "LinearClassifier.accuracy label 7 of 3 classes": (lambda: __import__("sslbook.probes").probes.LinearClassifier(
+        np.eye(3), np.zeros(3)).accuracy(np.eye(4, 3), [0, 1, 2, 7]), "labels"),
+    "negative label": (lambda: __import__("sslbook.probes").probes.LinearClassifier(
+        np.eye(3), np.zeros(3)).accuracy(np.eye(4, 3), [0, 1, 2, -1]), "labels"),
+    "mean classifier accuracy": (lambda: __import__("sslbook.probes").probes.mean_classifier(
+        arr(6, 2), labels(6, 2)).accuracy(arr(3, 2), [0, 1, 2]), "labels"),
+    "HypercubeAugmentation.labels off the cube (a tie)": (lambda: __import__("sslbook.data").data.HypercubeAugmentation(
+        3, 1).labels(np.array([[0.0, 1.0, 1.0]])), "xbar"),
+    "HypercubeAugmentation.augment off the cube": (lambda: __import__("sslbook.data").data.HypercubeAugmentation(
+        3, 1).augment(np.array([[2.0, 1.0, -1.0]]), rng=0), "xbar"),
+}
+
+
+@pytest.mark.parametrize("case", list(LABELS_OUT_OF_RANGE), ids=list(LABELS_OUT_OF_RANGE))
+def test_labels_out_of_range(case):
+    fn, match = LABELS_OUT_OF_RANGE[case]
+    _raises(fn, ValueError, match)
+
+
+def _gm():
+    from sslbook.data import GaussianMixture
+
+    return GaussianMixture.random(3, 4, rng=0)
+
+
+HUGE_MEMORY = {
+    "SoftmaxLM(10**9, 2, 3)": (lambda: __import__("sslbook.lm").lm.SoftmaxLM(10**9, 2, 3), "vocab"),
+    "linear_probe n_classes=10**7": (lambda: __import__("sslbook.probes").probes.linear_probe(
+        arr(20, 3), labels(20), n_classes=10**7), "n_classes"),
+    "gaussian_triples(mix, 10**9, k=10)": (lambda: __import__("sslbook.data").data.gaussian_triples(
+        _gm(), 10**9, k=10, rng=0), "n and k"),
+    "rademacher_linear_exact max_signs=26": (lambda: __import__("sslbook.theory").theory.rademacher_linear_exact(
+        arr(13, 2), 1.0, 2, max_signs=26), "max_signs"),
+    "GaussianMixture.sample(10**11)": (lambda: _gm().sample(10**11, rng=0), "n"),
+    "HMM.sample(10**6, 10**6)": (lambda: __import__("sslbook.data").data.HMM.random(2, 3, rng=0).sample(
+        10**6, 10**6, rng=0), "n and T"),
+    "triple_indices n=10**11": (lambda: __import__("sslbook.data").data.triple_indices(
+        labels(10), 10**11, rng=0), "n and k"),
+    "LinearGaussianACI.random d1=10**6": (lambda: __import__("sslbook.data").data.LinearGaussianACI.random(
+        2, 2, 10**6, 3), "d1"),
+    "lm_batches batch_size=10**11": (lambda: __import__("sslbook.lm").lm.lm_batches(
+        np.zeros((2, 2), int), [0.5, 0.5], np.full((2, 3), 1 / 3), batch_size=10**11), "batch_size"),
+    "prompt_hmm n_states=10**6": (lambda: __import__("sslbook.lm").lm.prompt_hmm(10**6, 4, rng=0), "n_states"),
+    "mean_classifier n_classes=10**11": (lambda: __import__("sslbook.probes").probes.mean_classifier(
+        arr(6, 2), labels(6), n_classes=10**11), "n_classes"),
+}
+
+
+@pytest.mark.parametrize("case", list(HUGE_MEMORY), ids=list(HUGE_MEMORY))
+def test_sizes_that_imply_huge_memory(case, monkeypatch):
+    monkeypatch.delenv("SSLBOOK_MAX_BYTES", raising=False)
+    fn, match = HUGE_MEMORY[case]
+    with pytest.raises(ValueError, match="memory") as info:
+        fn()
+    assert match in str(info.value) and "bytes" in str(info.value)
+
+
+UNBOUNDED_LOOPS = {
+    "empirical_rademacher_linear n_draws=10**9": (lambda: __import__("sslbook.theory").theory.
+                                                  empirical_rademacher_linear(arr(10, 3), 1.0, 1, n_draws=10**9,
+                                                                              rng=0), "n_draws"),
+    "alternating_conditional_expectations n_iter=10**11": (lambda: __import__("sslbook.theory").theory.
+                                                           alternating_conditional_expectations(
+                                                               np.full((3, 3), 1 / 9), 1, 10**11, rng=0), "n_iter"),
+    "few_label_accuracy repeats=10**11": (lambda: __import__("sslbook.probes").probes.few_label_accuracy(
+        arr(20, 3), labels(20), 2, probe="mean", repeats=10**11, rng=0), "repeats"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNBOUNDED_LOOPS), ids=list(UNBOUNDED_LOOPS))
+def test_unbounded_loops(case, monkeypatch):
+    import time
+
+    monkeypatch.delenv("SSLBOOK_MAX_WORK", raising=False)
+    fn, match = UNBOUNDED_LOOPS[case]
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=match):
+        fn()
+    assert time.perf_counter() - start < 5.0  # refused up front, not after running
