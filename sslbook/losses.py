@@ -300,6 +300,8 @@ def uniform(z: torch.Tensor, *, t: float = 2) -> torch.Tensor:
     if z.shape[0] < 2:
         raise ValueError(f"z must have at least 2 rows, got {z.shape[0]}")
     t = _check_positive("t", t)
+    if t > torch.finfo(z.dtype).max:  # t would round to inf in z's dtype: inf * 0 = NaN on coincident points
+        raise ValueError(f"t must be at most {torch.finfo(z.dtype).max:.3g} for {z.dtype} features, got {t:.3g}")
     B = z.shape[0]
     i, j = torch.triu_indices(B, B, offset=1, device=z.device)
     norms = (z * z).sum(dim=1)
