@@ -25,10 +25,11 @@ CHAPTER_NOTEBOOKS = $(shell find book -name '*.ipynb' -not -path '*/.ipynb_check
 NBVAL := $(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
          --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help venv book test lint pytest nbval workflows serve verify-seeds plant-errors bench sync clean
+.PHONY: help venv book pdf test lint pytest nbval workflows serve verify-seeds plant-errors bench sync clean
 
 help:
-	@echo "make book          build the website into _build/html (executes every chapter)"
+	@echo "make book          build the website into _build/html (executes every chapter), then make pdf"
+	@echo "make pdf           the whole book as one PDF, _build/pdf/sslbook.pdf (from the executed build; Chromium)"
 	@echo "make test          ruff, pytest (package, pairing, built site), nbval on every chapter, workflow checks"
 	@echo "make serve         serve _build/html on http://127.0.0.1:$(PORT)/"
 	@echo "make verify-seeds  run every chapter at seeds 0-9, print a chapter x seed table (local, not in CI)"
@@ -49,8 +50,20 @@ venv: $(STAMP)
 book: $(STAMP)
 	rm -rf _build/html _build/jupyter_execute _build/.doctrees
 	$(BIN)/jupyter-book build -W -n --keep-going .
+	$(MAKE) --no-print-directory pdf PDF_BUILD=_build
 	@echo
 	@echo "Book built: file://$(CURDIR)/_build/html/index.html  (or: make serve)"
+
+# The book as one PDF (issue #19), printed by Debian's Chromium from the executed HTML build in
+# $(PDF_BUILD)/html (nothing runs again): $(PDF_BUILD)/pdf/sslbook.pdf, copied beside the site as
+# $(PDF_BUILD)/html/sslbook.pdf. Without a build, `make book` first (it ends with this step).
+PDF_BUILD ?= _build
+pdf: $(STAMP)
+	@if [ -f $(PDF_BUILD)/html/index.html ]; then \
+	  $(BIN)/python _ext/pdfbook.py --build $(PDF_BUILD) --site; \
+	elif [ "$(PDF_BUILD)" = _build ]; then \
+	  echo "No executed build in _build/html: make book (it ends with make pdf)"; $(MAKE) --no-print-directory book; \
+	else echo "No executed build in $(PDF_BUILD)/html" >&2; exit 1; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check sslbook tests bench _ext

@@ -19,4 +19,5 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
 
 def setup(app):
     app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.add_css_file("sslbook.css")  # _vendor/sslbook.css: long output lines wrap (issue #19)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
