@@ -1166,6 +1166,8 @@ NON_PSD = {
     "partial_covariance(-cov)": (lambda: __import__("sslbook.theory").theory.partial_covariance(
         -spd(4), [0], [1], [2, 3]), "cov"),
     "eps_ci(-cov)": (lambda: __import__("sslbook.theory").theory.eps_ci(-spd(4), [0], [1], [2, 3]), "cov"),
+    "approximation_error cov_x = -I": (lambda: __import__("sslbook.theory.self_prediction").theory.self_prediction.
+                                       approximation_error(np.ones((1, 2)), np.ones((1, 2)), -np.eye(2)), "cov_x"),
 }
 
 

@@ -136,7 +136,7 @@ def linear_prediction_error(W, target_map, feature_map, cov_x) -> float:
     W = check_array("W", W, ndim=2)
     F = check_array("target_map", target_map, ndim=2)
     M = check_array("feature_map", feature_map, ndim=2)
-    S = check_array("cov_x", cov_x, ndim=2)
+    S = check_psd("cov_x", cov_x)
     d = F.shape[1]
     if M.shape[1] != d or S.shape != (d, d):
         raise ValueError(f"feature_map must have {d} columns and cov_x shape {(d, d)}")
@@ -165,7 +165,7 @@ def approximation_error(target_map, feature_map, cov_x) -> float:
     """
     F = check_array("target_map", target_map, ndim=2)
     M = check_array("feature_map", feature_map, ndim=2)
-    S = check_array("cov_x", cov_x, ndim=2)
+    S = check_psd("cov_x", cov_x)
     if M.shape[1] != F.shape[1] or S.shape != (F.shape[1],) * 2:
         raise ValueError(f"feature_map must have {F.shape[1]} columns and cov_x shape {(F.shape[1],) * 2}")
     W = F @ S @ M.T @ np.linalg.pinv(M @ S @ M.T)
