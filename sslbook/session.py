@@ -65,6 +65,9 @@ def setup(seed: int | None = None, *, quiet: bool = False) -> Session:
     from sslbook.plotting import use_style
 
     use_style()
+    # NumPy >= 2 writes scalars as ``np.float64(0.5)``; myst-nb's ``{glue:text}`name:.3f``` parses the plain-text
+    # form of a glued value as a number, so chapters print (and glue) NumPy scalars the classic way: ``0.5``.
+    np.set_printoptions(legacy="1.25")
     device = get_device("auto")
     mode = config.mode()
     if not quiet:
