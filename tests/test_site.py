@@ -48,15 +48,19 @@ EXEC_STATS_PAGE = SITE / "book" / "exec_stats.html"
 NON_CONTENT = {"genindex.html", "search.html", "py-modindex.html"}
 NON_CONTENT_DIRS = {"_sources", "_static", "_images", "_downloads", "_vendor", "_panels_static"}
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+
+
+def _chromium_args() -> list[str]:
+    """The Chromium flags of ``_ext/pdfbook.py`` (one list for the PDF printer and the browser test)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pdfbook", ROOT / "_ext" / "pdfbook.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.CHROMIUM_ARGS)
+
+
+CHROMIUM_ARGS = _chromium_args()
 PAGE_TIMEOUT_MS = 30_000
 
 
