@@ -89,14 +89,30 @@ class MLPEncoder(nn.Module):
         self.net = nn.Sequential(*layers)
         self.normalize = bool(normalize)
 
+    @property
+    def n_hidden(self) -> int:
+        """The number of hidden layers (each a Linear map followed by the activation)."""
+        return (len(self.net) - 1) // 2
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = self.net(x)
         return nn.functional.normalize(z, dim=-1) if self.normalize else z
 
+    def hidden(self, x: torch.Tensor, layer: int) -> torch.Tensor:
+        r"""The activations :math:`h_\ell=\sigma(W_\ell\cdots\sigma(W_1x))` of hidden layer ``layer`` (1-based).
+
+        See: Chapter "InfoNCE" (probes on the hidden layer).
+        """
+        layer = check_int("layer", layer, minimum=1, maximum=self.n_hidden)
+        return self.net[: 2 * layer](x)
+
 
 @torch.no_grad()
-def encode(model: nn.Module, X, *, batch_size: int = 4096, device=None):
-    """Apply a trained encoder to a numpy array in batches; returns a float64 numpy array.
+def encode(model: nn.Module, X, *, layer: int | None = None, batch_size: int = 4096, device=None):
+    r"""Apply a trained encoder to a numpy array in batches; returns a float64 numpy array.
+
+    With ``layer=None`` the rows are :math:`f(x)`; with ``layer=l`` they are the activations
+    :math:`h_l(x)` of hidden layer ``l`` of an :class:`MLPEncoder` (see :meth:`MLPEncoder.hidden`).
 
     See: Chapter 1 (features for probes).
 
@@ -106,13 +122,18 @@ def encode(model: nn.Module, X, *, batch_size: int = 4096, device=None):
         The encoder; its expected input width is read from ``model.d_in`` (the book's encoders) or from a
         first ``torch.nn.Linear`` layer.
     X : array_like, shape (n, d_in)
+    layer : int, optional
+        A hidden layer of an :class:`MLPEncoder`, from 1 to ``model.n_hidden``; ``None`` for the output.
     batch_size : int
     device : str or torch.device, optional
 
     Raises
     ------
     ValueError
-        If ``X`` does not have the model's input width (or the model rejects its shape).
+        If ``X`` does not have the model's input width (or the model rejects its shape), or ``layer`` is out
+        of range.
+    TypeError
+        If ``layer`` is given for a model that is not an :class:`MLPEncoder`.
     """
     import numpy as np
 
@@ -125,6 +146,10 @@ def encode(model: nn.Module, X, *, batch_size: int = 4096, device=None):
     width = _input_width(model)
     if width is not None and X.shape[1] != width:
         raise ValueError(f"X must have {width} columns (the model's input width), got shape {X.shape}")
+    if layer is not None:
+        if not isinstance(model, MLPEncoder):
+            raise TypeError(f"layer is only defined for an MLPEncoder, got model of type {type(model).__name__}")
+        layer = check_int("layer", layer, minimum=1, maximum=model.n_hidden)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     dev = get_device(device)
     model = model.to(dev).eval()
@@ -132,7 +157,8 @@ def encode(model: nn.Module, X, *, batch_size: int = 4096, device=None):
     for i in range(0, X.shape[0], batch_size):
         xb = torch.as_tensor(X[i : i + batch_size], dtype=torch.float32, device=dev)
         try:
-            out.append(model(xb).float().cpu().numpy())
+            z = model(xb) if layer is None else model.hidden(xb, layer)
+            out.append(z.float().cpu().numpy())
         except RuntimeError as exc:
             if "shape" not in str(exc) and "size" not in str(exc):
                 raise

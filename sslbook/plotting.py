@@ -10,7 +10,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sslbook._validation import check_array, check_same_length
+from sslbook._validation import check_array, check_int, check_same_length
 
 #: Colours used for "measured" and "bound / prediction" throughout the book.
 MEASURED = "#1f5fa8"
@@ -51,6 +51,22 @@ def _check_labels(**labels) -> None:
     for name, value in labels.items():
         if not isinstance(value, str):
             raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+
+
+def moving_average(values, window: int) -> np.ndarray:
+    r"""The trailing moving average :math:`\bar v_t=\frac1w\sum_{s=t-w+1}^{t}v_s` for :math:`t\ge w`.
+
+    Returns ``len(values) - window + 1`` values, the one at index ``i`` averaging ``values[i:i + window]``
+    (plot it against ``steps[window - 1:]``). See: Chapter "InfoNCE" (training curves).
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is not a finite 1-d array or ``window`` is not in ``1..len(values)``.
+    """
+    values = check_array("values", values, ndim=1)
+    window = check_int("window", window, minimum=1, maximum=values.shape[0])
+    return np.convolve(values, np.ones(window) / window, mode="valid")
 
 
 def bound_vs_measured(

@@ -191,6 +191,12 @@ def corrupt(value, kind: str, data):
 # ----------------------------------------------------------------------------------------------------
 
 
+def _model2():
+    from sslbook.models import MLPEncoder
+
+    return MLPEncoder(3, [4, 4], 2)
+
+
 def _model():
     from sslbook.models import MLPEncoder
 
@@ -401,6 +407,8 @@ REGISTRY: list[Entry] = [
       {"d_in": ("type", "neg", "zero"), "d": ("type", "neg", "zero"), "hidden": ("type", "neg", "zero")}),
     E("sslbook.models.encode", lambda: dict(model=_model(), X=arr(5, 3), batch_size=2),
       {"model": ("type",), "X": ("nan", "ndim", "type", "dtype"), "batch_size": ("type", "neg", "zero")}),
+    E("sslbook.models.encode", lambda: dict(model=_model2(), X=arr(5, 3), layer=2),
+      {"layer": ("type", "neg", "zero")}),
     # --- probes -------------------------------------------------------------------------------------
     E("sslbook.probes.least_squares", lambda: dict(X=arr(10, 3), Y=arr(10, 2, seed=1), ridge=0.0),
       {"ridge": ("type", "nan", "neg")}),
@@ -456,6 +464,8 @@ REGISTRY: list[Entry] = [
     E("sslbook.testing.samples_to_separate", lambda: dict(gap=0.5, sd=1.0, n_se=3.0)),
     E("sslbook.testing.verify", lambda: dict(label="thm-x"), {"label": ("type",)}, only=True, positional=("label",)),
     # --- plotting -----------------------------------------------------------------------------------
+    E("sslbook.plotting.moving_average", lambda: dict(values=arr(6), window=3),
+      {"values": ("nan", "ndim", "type", "dtype", "empty"), "window": ("type", "neg", "zero")}),
     E("sslbook.plotting.bound_vs_measured", lambda: dict(x=np.arange(1.0, 4), measured=arr(3), bound=arr(3) + 1,
                                                          xlabel="n", ylabel="loss"),
       {"x": ("nan", "type", "empty"), "measured": ("nan", "type", "empty"), "bound": ("nan", "type"),

@@ -201,3 +201,28 @@ def test_project_is_a_clamped_rescale():
         enc.linear.weight.fill_(2.0)
     enc.project()
     assert abs(float(enc.linear.weight.detach().norm()) - 1.0) < 1e-6
+
+
+def test_encode_hidden_layer_matches_the_network_prefix():
+    torch.manual_seed(0)
+    net = MLPEncoder(3, [5, 4], 2, normalize=True)
+    X = np.random.default_rng(0).standard_normal((7, 3))
+    xt = torch.as_tensor(X, dtype=torch.float32)
+    with torch.no_grad():
+        h1, h2 = net.net[:2](xt).numpy(), net.net[:4](xt).numpy()
+    np.testing.assert_allclose(encode(net, X, layer=1), h1, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(encode(net, X, layer=2), h2, rtol=1e-6, atol=1e-7)
+    assert net.n_hidden == 2
+    assert (encode(net, X, layer=1) >= 0).all()  # post-ReLU
+    np.testing.assert_allclose(np.linalg.norm(encode(net, X), axis=1), 1.0, rtol=1e-5)
+
+
+def test_encode_layer_out_of_range_or_wrong_model():
+    net = MLPEncoder(3, [5, 4], 2)
+    X = np.zeros((2, 3))
+    with pytest.raises(ValueError, match="layer"):
+        encode(net, X, layer=3)
+    with pytest.raises(ValueError, match="layer"):
+        encode(net, X, layer=0)
+    with pytest.raises(TypeError, match="layer"):
+        encode(LinearEncoder(3, 2), X, layer=1)

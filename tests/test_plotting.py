@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from sslbook import plotting  # noqa: E402
 from sslbook.plotting import MEASURED, PALETTE, PREDICTED, bound_vs_measured, loglog_rate, use_style  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("restore_rcparams")
@@ -113,3 +114,14 @@ def test_loglog_rate_bad_input():
         loglog_rate([1.0, 2.0, 3.0], [1.0, -2.0, 3.0], xlabel="x", ylabel="y")
     with pytest.raises(TypeError):
         loglog_rate([1.0, 2.0], [1.0, 2.0])  # labels are required
+
+
+def test_moving_average_is_the_trailing_window_mean():
+    v = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
+    np.testing.assert_allclose(plotting.moving_average(v, 2), [1.5, 3.0, 6.0, 12.0])
+    np.testing.assert_allclose(plotting.moving_average(v, 5), [6.2])
+    np.testing.assert_allclose(plotting.moving_average(v, 1), v)
+    with pytest.raises(ValueError, match="window"):
+        plotting.moving_average(v, 6)
+    with pytest.raises(ValueError, match="values"):
+        plotting.moving_average(np.ones((2, 2)), 1)
