@@ -273,9 +273,10 @@ def check_shapes(**specs: ShapeSpec) -> Callable[[_F], _F]:
 
     Each keyword names an argument and gives its :class:`Shape` (a dims string for a float array). A call
     converts the declared arguments (as :func:`sslbook._validation.check_array`), checks them in declaration
-    order with :func:`bind_shapes`, and passes the converted arrays on. A class is checked at ``__init__``; a
-    dataclass checks (and replaces) its fields before its own ``__post_init__``. The declaration is exposed as
-    ``__shapes__`` (argument → :class:`Shape`) for the bad-input tests.
+    order with :func:`bind_shapes`, and passes the converted arrays on. A class (a dataclass too: decorate
+    above ``@dataclass``) is checked at ``__init__``, so a dataclass's fields hold the converted arrays before
+    its ``__post_init__`` runs. The declaration is exposed as ``__shapes__`` (argument → :class:`Shape`) for
+    the bad-input tests.
 
     Parameters
     ----------
@@ -290,8 +291,8 @@ def check_shapes(**specs: ShapeSpec) -> Callable[[_F], _F]:
     Raises
     ------
     TypeError
-        At decoration, if a declared name is not a parameter (or a field), or a parameter whose default is
-        ``None`` is declared without ``optional=True``.
+        At decoration, if a declared name is not a parameter (of ``__init__`` for a class), or a parameter whose
+        default is ``None`` is declared without ``optional=True``.
 
     Examples
     --------
@@ -304,9 +305,7 @@ def check_shapes(**specs: ShapeSpec) -> Callable[[_F], _F]:
     shapes = {name: _as_shape(name, spec) for name, spec in specs.items()}
 
     def decorate(obj: _F) -> _F:
-        if isinstance(obj, type) and dataclasses.is_dataclass(obj):
-            return _decorate_dataclass(obj, shapes)
-        if isinstance(obj, type):
+        if isinstance(obj, type):  # a class, dataclasses included: check the arguments of __init__
             obj.__init__ = _decorate_function(obj.__init__, shapes)  # type: ignore[misc]
             obj.__shapes__ = obj.__init__.__shapes__  # type: ignore[attr-defined, misc]
             return obj
@@ -338,23 +337,6 @@ def _decorate_function(func: Callable, shapes: dict[str, Shape]) -> Callable:
 
     wrapper.__shapes__ = MappingProxyType(shapes)  # type: ignore[attr-defined]
     return wrapper
-
-
-def _decorate_dataclass(cls: type, shapes: dict[str, Shape]) -> type:
-    fields = {f.name: (None if f.default is None else ...) for f in dataclasses.fields(cls)}
-    _check_defaults(cls.__qualname__, shapes, fields)
-    original = getattr(cls, "__post_init__", None)
-
-    def __post_init__(self: Any, *args: Any) -> None:
-        checked = bind_shapes({n: (getattr(self, n), s) for n, s in shapes.items()})
-        for name, value in checked.items():
-            object.__setattr__(self, name, value)
-        if original is not None:
-            original(self, *args)
-
-    cls.__post_init__ = __post_init__  # type: ignore[attr-defined]
-    cls.__shapes__ = MappingProxyType(shapes)  # type: ignore[attr-defined]
-    return cls
 
 
 def declared_shapes(obj: Any) -> Mapping[str, Shape] | None:

@@ -150,9 +150,10 @@ def infer_kinds(value) -> tuple[str, ...]:
 
 
 def wrong_ranks(shape: Shape, ndim: int) -> list[int]:
-    """Numbers of axes that ``shape`` rejects, next to the valid ``ndim`` (one axis more or fewer)."""
-    return [r for r in (ndim + 1, ndim - 1)
-            if r >= 0 and (r < shape.min_ndim or (shape.max_ndim is not None and r > shape.max_ndim))]
+    """The numbers of axes just outside those ``shape`` accepts (one fewer than the least, one more than the most),
+    that an argument with ``ndim`` axes can reach by indexing axes away or adding them."""
+    out = [shape.min_ndim - 1] if 0 < shape.min_ndim <= ndim else []
+    return out + ([shape.max_ndim + 1] if shape.max_ndim is not None else [])
 
 
 def bound_axes(shapes: Mapping[str, Shape], valid: dict, name: str) -> list[int]:
@@ -179,16 +180,16 @@ def _grow(value, axis: int, zeros: bool):
 def corrupt_declared(valid: dict, shapes: Mapping[str, Shape], name: str, kind: str, data):
     """A corruption generated from the declared shape of argument ``name``.
 
-    ``ndim``: one axis added in front, or the first axis indexed away, to a number of axes the declaration
-    rejects. ``mismatch``: one more slice on an axis whose size a literal or another argument fixes (zeros on the
-    simplex axis, a copy of the last slice elsewhere, so that probability tables stay valid).
+    ``ndim``: axes added in front, or leading axes indexed away, to a number of axes the declaration rejects.
+    ``mismatch``: one more slice on an axis whose size a literal or another argument fixes (zeros on the simplex
+    axis, a copy of the last slice elsewhere, so that probability tables stay valid).
     """
     shape, value = shapes[name], valid[name]
     if not isinstance(value, (np.ndarray, torch.Tensor)):
         value = np.asarray(value)
     if kind == "ndim":
         rank = data.draw(st.sampled_from(wrong_ranks(shape, value.ndim)))
-        return value[None] if rank > value.ndim else value[0]
+        return value[(None,) * (rank - value.ndim)] if rank > value.ndim else value[(0,) * (value.ndim - rank)]
     axis = data.draw(st.sampled_from(bound_axes(shapes, valid, name)))
     on_simplex = shape.simplex and (shape.axis is None or axis == shape.axis % value.ndim)
     return _grow(value, axis, zeros=on_simplex)
