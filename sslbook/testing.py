@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sslbook._validation import check_array, check_float, check_int, check_same_length
+from sslbook._shapes import Shape, check_shapes
+from sslbook._validation import check_array, check_float, check_int
 
 #: The seeds ``make verify-seeds`` runs by default; every statistical check of the book must pass at any seed.
 SEEDS: tuple[int, ...] = tuple(range(10))
@@ -70,6 +71,7 @@ class SlopeFit:
         return f"slope {self.slope:.3f} ({pct}% CI [{self.ci_low:.3f}, {self.ci_high:.3f}])"
 
 
+@check_shapes(x=Shape("n", min_rows=2), y=Shape("n", min_rows=2))
 def loglog_slope(x, y, *, confidence: float = 0.95) -> SlopeFit:
     r"""Fit the slope of :math:`\log y` against :math:`\log x` by least squares.
 
@@ -83,9 +85,6 @@ def loglog_slope(x, y, *, confidence: float = 0.95) -> SlopeFit:
     confidence : float
         Level of the interval, in (0, 1).
     """
-    x = check_array("x", x, ndim=1, min_rows=2)
-    y = check_array("y", y, ndim=1, min_rows=2)
-    check_same_length(("x", "y"), x, y)
     confidence = check_float("confidence", confidence, minimum=0.0, maximum=1.0, strict_min=True)
     if confidence >= 1.0:
         raise ValueError(f"confidence must be < 1, got {confidence}")
@@ -143,6 +142,7 @@ class MonteCarloCheck:
         )
 
 
+@check_shapes(samples=Shape("n", min_rows=2))
 def assert_close_mc(samples, target: float, *, n_se: float = 3.0) -> MonteCarloCheck:
     r"""Assert that the mean of i.i.d. ``samples`` is within ``n_se`` standard errors of ``target``.
 
@@ -157,7 +157,7 @@ def assert_close_mc(samples, target: float, *, n_se: float = 3.0) -> MonteCarloC
     n_se : float
         Tolerance in standard errors (3 by the book's convention).
     """
-    s = check_array("samples", samples, ndim=1, min_rows=2)
+    s = samples
     target = check_float("target", target)
     n_se = check_float("n_se", n_se, minimum=0.0, strict_min=True)
     mean = float(s.mean())
