@@ -341,5 +341,5 @@ def _decorate_function(func: Callable, shapes: dict[str, Shape]) -> Callable:
 
 def declared_shapes(obj: Any) -> Mapping[str, Shape] | None:
     """The shapes declared by :func:`check_shapes` on a function or class (``None`` if it declares none)."""
-    shapes = getattr(obj, "__shapes__", None)
-    return shapes if isinstance(shapes, Mapping) else None
+    shapes = vars(obj).get("__shapes__") if isinstance(obj, type) else getattr(obj, "__shapes__", None)
+    return shapes if isinstance(shapes, Mapping) else None  # a class's own declaration, not its parent's

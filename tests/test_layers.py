@@ -6,7 +6,7 @@ are dependencies all the same; only ``if TYPE_CHECKING:`` blocks are skipped), a
 ======= ========================================================================== ===================
 floor   modules                                                                    book layer
 ======= ========================================================================== ===================
-0       ``_validation``, ``_shapes`` (any ``sslbook._x``), ``config``, ``device``,      ground
+0       ``_validation``, ``_shapes`` (any ``sslbook._x``), ``config``, ``device``, ground
         ``testing``
 1       ``theory`` (pure numpy/scipy math)                                         1a
 2       ``data`` (the generative models; may use ``theory``)                       1b

@@ -397,6 +397,12 @@ def test_check_shapes_decorates_classes_and_dataclasses():
     with pytest.raises(ValueError, match="^means and weights disagree on k"):
         Mixture(np.zeros((2, 2)), np.full(3, 1 / 3))
 
+    class Child(Mixture):
+        def __init__(self, means):
+            self.means = means
+
+    assert declared_shapes(Child) is None  # its own __init__ declares nothing
+
     seen = []
 
     @check_shapes(joint=Shape("a b", simplex=True, axis=None), labels=Shape("a", dtype="int", optional=True))
