@@ -22,7 +22,8 @@ A dimension string lists one token per axis:
 The declaration is readable as ``func.__shapes__`` (a mapping from argument name to :class:`Shape`), so that
 ``tests/test_bad_input.py`` generates wrong-rank and mismatched-dimension inputs from it.
 
-See: Chapter "Running the book" (input validation at the public boundary).
+Not a chapter's subject: the book's public functions use it at their boundary (floor 0 of the layers in
+``tests/test_layers.py``), and ``tests/test_validation.py`` tests it.
 """
 
 from __future__ import annotations
