@@ -352,6 +352,8 @@ def test_simplex_rows_columns_and_tables():
         bind_shapes({"J": (np.full((2, 3), 1 / 5), Shape("a b", simplex=True, axis=None))})
     with pytest.raises(ValueError, match="^p must hold probability vectors"):
         bind_shapes({"p": (np.zeros((2, 0)), Shape("s k", simplex=True))})
+    with pytest.raises(ValueError, match="^p must be non-negative and sum to 1"):  # NaN is no probability
+        bind_shapes({"p": (np.array([np.nan, 1.0]), Shape("k", simplex=True, finite=False))})
     bind_shapes({"p": (np.array([0.5, 0.5 + 1e-10]), Shape("k", simplex=True))})  # within atol
     with pytest.raises(ValueError, match="sum to 1"):
         bind_shapes({"p": (np.array([0.5, 0.5 + 1e-10]), Shape("k", simplex=True, atol=1e-12))})
