@@ -131,6 +131,8 @@ SIZES: dict[str, Size] = {
     "synthesis.max_cube_dim": Size(6, 8, "largest hypercube dimension d in the disjoint-augmentation count"),
     "synthesis.random_instances": Size(20, 200, "random finite instances per exact headline check"),
     "synthesis.pinsker_pairs": Size(2000, 20000, "random pairs of distributions in the Pinsker headline check"),
+    "synthesis.lookup_max_T": Size(6, 7, "longest context in the exact lookup-table (all-functions ERM) curve"),
+    "synthesis.lookup_datasets": Size(400, 4000, "sampled datasets for the lookup-table Monte Carlo check"),
 }
 
 
