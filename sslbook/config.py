@@ -78,6 +78,7 @@ SIZES: dict[str, Size] = {
     "selfpred.pretext_trials": Size(100, 1000, "labelled datasets per (n1, n2) in the learned-pretext report"),
     "selfpred.digits_repeats": Size(3, 20, "random labelled sets per n2 in the digits-halves report"),
     "selfpred.mlp_steps": Size(300, 3000, "Adam steps of the digits pretext MLP"),
+    "selfpred.learned_trials": Size(600, 6000, "labelled datasets for the learned-features risk check (n1=40, n2=20)"),
     "selfpred.orthogonality_pairs": Size(20000, 100000, "generative (x1, x2) draws for the E[(X2 - psi*) g] = 0 check; "
                                          "z of the constant-psi variant was 17 or more at 20000 over seeds 0-9"),
     # Self-prediction: multiple views, CCA and redundancy (keys "multiview.*"; add entries below this line)
@@ -85,6 +86,7 @@ SIZES: dict[str, Size] = {
     "multiview.topic_repeats": Size(5, 20, "random labelled sets per number of labels (topic model)"),
     "multiview.random_instances": Size(200, 2000, "random finite joints per exact check (CCA, CI span, redundancy)"),
     "multiview.landmark_repeats": Size(2000, 20000, "independent landmark sets per m (landmark-error Monte Carlo)"),
+    "multiview.ratio_repeats": Size(20, 200, "sampled datasets per n for the plug-in density-ratio transfer check"),
     # Augmentations: the augmentation graph and the spectral loss (keys "auggraph.*"; add entries below this line)
     "auggraph.classes": Size(4, 6, "planted classes r of the main augmentation graph"),
     "auggraph.aug_per_class": Size(10, 25, "augmented (and natural) inputs per planted class"),
@@ -131,6 +133,8 @@ SIZES: dict[str, Size] = {
     "synthesis.max_cube_dim": Size(6, 8, "largest hypercube dimension d in the disjoint-augmentation count"),
     "synthesis.random_instances": Size(20, 200, "random finite instances per exact headline check"),
     "synthesis.pinsker_pairs": Size(2000, 20000, "random pairs of distributions in the Pinsker headline check"),
+    "synthesis.lookup_max_T": Size(6, 7, "longest context in the exact lookup-table (all-functions ERM) curve"),
+    "synthesis.lookup_datasets": Size(400, 4000, "sampled datasets for the lookup-table Monte Carlo check"),
 }
 
 

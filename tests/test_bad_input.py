@@ -959,6 +959,19 @@ REGISTRY: list[Entry] = [
       lambda: dict(model=_model(), sample_batch=_pairs, steps=1, adv_weight=1.0, lr=1e-3, device="cpu", progress=False),
       {"model": ("type",), "sample_batch": ("type",), "steps": ("type", "neg", "zero"),
        "adv_weight": ("type", "nan", "neg"), "lr": ("type", "nan", "neg", "zero")}),
+    # --- ch5 additions
+    E("sslbook.theory.synthesis.ci_lemma_terms", lambda: dict(joint=np.full((2, 3, 2), 1 / 12), alphabet=arr(2, 2)),
+      {"joint": PROB, "alphabet": ARR}),
+    E("sslbook.theory.synthesis.hmm_next_token_joint",
+      lambda: dict(pi=simplex(2), A=_rows(2, 2), B=_rows(2, 3).T, T=2),
+      {"pi": PROB, "A": PROB, "B": PROB, "T": ("type", "neg", "zero")}),
+    E("sslbook.theory.synthesis.reconstruction_risk", lambda: dict(p_context=simplex(3), p_next=_rows(3, 4),
+                                                                   psi=arr(3, 4)),
+      {"p_context": PROB, "p_next": PROB, "psi": ARR}),
+    E("sslbook.theory.synthesis.partition_erm_risk",
+      lambda: dict(p_x=simplex(3), psi_star=_rows(3, 4), cells=np.array([0, 1, 0]), n=5, default=simplex(4)),
+      {"p_x": PROB, "psi_star": PROB, "cells": ("ndim", "type", "dtype", "empty"), "n": ("type", "neg", "zero"),
+       "default": ARR}),
 ]
 
 #: Public callables that are not in the registry, and why.
@@ -1007,6 +1020,8 @@ EXEMPT: dict[str, str] = {
     "sslbook.theory.inductive_biases.LinearClassBound": "result container (dataclass)",
     "sslbook.theory.inductive_biases.LinearSpectralSolution": "result container (dataclass)",
     "sslbook.data.hypercube.AugmentedPairs": "result container built by HypercubeAugmentation.sample_pairs()",
+    "sslbook.theory.synthesis.CILemmaTerms": "result container (frozen dataclass)",
+    "sslbook.theory.synthesis.PartitionERMRisk": "result container (frozen dataclass)",
 }
 
 #: Corruptions a callable deliberately does not reject, and why (documented exceptions to the rule).

@@ -310,3 +310,20 @@ __all__ += [  # Language models: conditional mean features, Quad, a tiny LM
     "quad_optimal_embeddings",
     "quad_optimal_value",
 ]
+from sslbook.theory.synthesis import (  # noqa: E402
+    CILemmaTerms,
+    PartitionERMRisk,
+    ci_lemma_terms,
+    hmm_next_token_joint,
+    partition_erm_risk,
+    reconstruction_risk,
+)
+
+__all__ += [  # Synthesis: the identities that make the frameworks one (ch5 addition)
+    "CILemmaTerms",
+    "PartitionERMRisk",
+    "ci_lemma_terms",
+    "hmm_next_token_joint",
+    "partition_erm_risk",
+    "reconstruction_risk",
+]
