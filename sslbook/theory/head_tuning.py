@@ -20,6 +20,16 @@ from scipy.optimize import linprog
 
 from sslbook._validation import check_array, check_float, check_same_length
 
+__all__ = [
+    "SeparationCertificate",
+    "balanced_threshold",
+    "best_threshold_error",
+    "head_error",
+    "rowspan_residual",
+    "separating_head_lp",
+    "solve_head",
+]
+
 
 def _check_B_mu(B: Any, mu: Any) -> tuple[np.ndarray, np.ndarray]:
     B = check_array("B", B, ndim=2)

@@ -14,6 +14,20 @@ import numpy as np
 
 from sslbook._validation import check_array, check_float, check_int, check_rng, check_work
 
+__all__ = [
+    "CCAResult",
+    "RedundancyQuantities",
+    "alternating_conditional_expectations",
+    "cca_objective",
+    "conditional_expectation_operator",
+    "density_ratio",
+    "landmark_predictor",
+    "landmark_variance",
+    "projection_residual",
+    "redundancy",
+    "whitened_cca",
+]
+
 _POS_TOL = 1e-300
 
 
