@@ -13,14 +13,14 @@ __all__ = ["explorer", "import_widgets"]
 
 
 def import_widgets():
-    """The :mod:`ipywidgets` module, imported only when an explorer is built (an optional dependency).
+    """The ``ipywidgets`` module, imported only when an explorer is built (an optional dependency).
 
     See: the explorers of Chapters 5 and "Predicting what you already know".
 
     Returns
     -------
     module
-        :mod:`ipywidgets`.
+        ``ipywidgets``.
     """
     try:
         import ipywidgets

@@ -1,11 +1,11 @@
 r"""The CURL framework (contrastive learning with latent classes), exactly: losses with one negative, with
 :math:`k` negatives and with blocks, and the downstream guarantees.
 
-* :mod:`~sslbook.theory.curl.losses` -- :math:`\tau`, :math:`L_{un}`, :math:`L^\mu_{sup}`, the surrogate bound
+* ``curl.losses`` -- :math:`\tau`, :math:`L_{un}`, :math:`L^\mu_{sup}`, the surrogate bound
   (Chapter 3);
-* :mod:`~sslbook.theory.curl.guarantees` -- the intraclass deviation, the collision-refined guarantee, the
+* ``curl.guarantees`` -- the intraclass deviation, the collision-refined guarantee, the
   generalization term, the counterexample to competitive guarantees (Chapter 4);
-* :mod:`~sslbook.theory.curl.negatives` -- :math:`k` negatives and blocks (Chapter 5).
+* ``curl.negatives`` -- :math:`k` negatives and blocks (Chapter 5).
 
 See: Chapters 3-5; Arora et al. (ICML 2019).
 """

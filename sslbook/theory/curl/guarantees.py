@@ -7,7 +7,7 @@ r"""From the contrastive loss to a downstream guarantee: the CURL bound calculat
   (:func:`linear_generalization_bound`, with the exact second moment :func:`triple_moment`);
 * the exact two-representation counterexample to a "competitive" guarantee (:func:`dream_counterexample`).
 
-All pure numpy. Representations on finite latent classes are given as in :mod:`sslbook.theory.curl.losses`:
+All pure numpy. Representations on finite latent classes are given as in ``sslbook.theory.curl.losses``:
 per-class feature arrays ``features[c]`` of shape ``(n_c, d)`` with the class distribution ``rho`` and optional
 within-class probabilities ``probs`` (default uniform), or a finite :class:`sslbook.data.LatentClassModel`.
 

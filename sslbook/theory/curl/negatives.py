@@ -2,7 +2,7 @@ r"""Exact CURL losses with :math:`k` negatives and with blocks (finite latent cl
 
 The :math:`k` negatives of a tuple, and the points of a block, are i.i.d.; the losses are symmetric in them, so
 each expectation is a finite sum over multisets of support points with multinomial weights (no sampling).
-Representations are given as in :mod:`sslbook.theory.curl.losses`.
+Representations are given as in ``sslbook.theory.curl.losses``.
 
 See: Chapter 5, "Negatives and blocks" (Arora et al. 2019, Sections 6.1 and 6.2).
 """
