@@ -149,6 +149,31 @@ def _finite_optimum_exists(Phi: np.ndarray, p_s: np.ndarray) -> bool:
     return bool(res.status == 0 and -res.fun > 1e-9)
 
 
+def _damped_newton_step(Phi, P, theta, f, q, mean, grad):
+    """One Newton step per context (pseudo-inverse of the Hessian) with a backtracking (Armijo) line search."""
+    H = np.einsum("sv,iv,jv->sij", q, Phi, Phi) - mean[:, :, None] * mean[:, None, :]
+    w, U = np.linalg.eigh(H)
+    cut = 1e-13 * np.maximum(w[:, -1:], 1e-300)
+    inv = np.where(w > cut, 1.0 / np.where(w > cut, w, 1.0), 0.0)
+    step = -np.einsum("sij,sj->si", U, inv * np.einsum("sji,sj->si", U, grad))
+    slope = np.sum(grad * step, axis=1)
+    t = np.ones(P.shape[0])
+    active = np.ones(P.shape[0], dtype=bool)
+    new_theta, new_f = theta.copy(), f.copy()
+    for _ in range(60):
+        cand = theta[active] + t[active, None] * step[active]
+        f_cand = _xent(Phi, cand, P[active])
+        ok = f_cand <= f[active] + 1e-4 * t[active] * slope[active] + 1e-14 * (1.0 + np.abs(f[active]))
+        idx = np.flatnonzero(active)
+        new_theta[idx[ok]] = cand[ok]
+        new_f[idx[ok]] = f_cand[ok]
+        active[idx[ok]] = False
+        if not active.any():
+            break
+        t[active] *= 0.5
+    return new_theta, new_f
+
+
 def softmax_optimal_theta(Phi: ArrayLike, p: ArrayLike, *, tol: float = 1e-10, max_iter: int = 200) -> np.ndarray:
     r"""The best context vector of a softmax model for each context (a convex problem per context).
 
@@ -198,8 +223,7 @@ def softmax_optimal_theta(Phi: ArrayLike, p: ArrayLike, *, tol: float = 1e-10, m
                 f"p has zero entries in context {s} and Phi p lies on the boundary of the convex hull of the "
                 "word embeddings: the cross-entropy has no finite minimiser (the optimum is at infinity)"
             )
-    S, d = P.shape[0], Phi.shape[0]
-    theta = np.zeros((S, d))
+    theta = np.zeros((P.shape[0], Phi.shape[0]))
     target = P @ Phi.T
     f = _xent(Phi, theta, P)
     for _ in range(max_iter):
@@ -208,27 +232,7 @@ def softmax_optimal_theta(Phi: ArrayLike, p: ArrayLike, *, tol: float = 1e-10, m
         grad = mean - target
         if np.max(np.abs(grad)) <= tol:
             return theta[0] if single else theta
-        H = np.einsum("sv,iv,jv->sij", q, Phi, Phi) - mean[:, :, None] * mean[:, None, :]
-        w, U = np.linalg.eigh(H)
-        cut = 1e-13 * np.maximum(w[:, -1:], 1e-300)
-        inv = np.where(w > cut, 1.0 / np.where(w > cut, w, 1.0), 0.0)
-        step = -np.einsum("sij,sj->si", U, inv * np.einsum("sji,sj->si", U, grad))
-        slope = np.sum(grad * step, axis=1)
-        t = np.ones(S)
-        active = np.ones(S, dtype=bool)
-        new_theta, new_f = theta.copy(), f.copy()
-        for _ in range(60):
-            cand = theta[active] + t[active, None] * step[active]
-            f_cand = _xent(Phi, cand, P[active])
-            ok = f_cand <= f[active] + 1e-4 * t[active] * slope[active] + 1e-14 * (1.0 + np.abs(f[active]))
-            idx = np.flatnonzero(active)
-            new_theta[idx[ok]] = cand[ok]
-            new_f[idx[ok]] = f_cand[ok]
-            active[idx[ok]] = False
-            if not active.any():
-                break
-            t[active] *= 0.5
-        theta, f = new_theta, new_f
+        theta, f = _damped_newton_step(Phi, P, theta, f, q, mean, grad)
     q = softmax(theta @ Phi, axis=-1)
     worst = float(np.max(np.abs(q @ Phi.T - target)))
     if worst <= tol:
