@@ -167,13 +167,9 @@ def check_class_distribution(rho: Any, n_classes: int | None = None) -> np.ndarr
     Shared by the latent-class models (:mod:`sslbook.data.latent_classes`) and the CURL calculators
     (:mod:`sslbook.theory.curl`).
     """
-    r = check_array("rho", rho, ndim=1)
+    r = check_simplex("rho", rho, ndim=1)
     if n_classes is not None and r.shape[0] != n_classes:
         raise ValueError(f"rho must have one entry per class ({n_classes}), got {r.shape[0]}")
-    if np.any(r < 0):
-        raise ValueError("rho must be non-negative")
-    if not abs(r.sum() - 1.0) <= 1e-9:
-        raise ValueError(f"rho must sum to 1, got {r.sum():.12g}")
     return r / r.sum()
 
 
@@ -197,11 +193,9 @@ def check_class_supports(points: Any, probs: Any, *, name: str, min_classes: int
         raise ValueError(f"probs must have one array per class ({len(pts)}), got {len(probs)}")
     prs = []
     for c, (P, p) in enumerate(zip(pts, probs, strict=True)):
-        p = check_array(f"probs[{c}]", p, ndim=1)
+        p = check_simplex(f"probs[{c}]", p, ndim=1)
         if p.shape[0] != P.shape[0]:
             raise ValueError(f"probs[{c}] must have {P.shape[0]} entries (one per point), got {p.shape[0]}")
-        if np.any(p < 0) or not abs(p.sum() - 1.0) <= 1e-9:
-            raise ValueError(f"probs[{c}] must be non-negative and sum to 1")
         prs.append(p / p.sum())
     return pts, tuple(prs)
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import ive, logsumexp
 
-from sslbook._validation import check_array, check_choice, check_float, check_int, check_same_length
+from sslbook._validation import check_array, check_choice, check_float, check_int, check_same_length, check_simplex
 
 __all__ = ["circle_energy", "infonce_limit", "infonce_n_negatives", "uniform_circle_energy", "von_mises_energy"]
 
@@ -178,9 +178,9 @@ def infonce_limit(anchors, positives, negatives, tau: float, *, weights=None) ->
     if weights is None:
         logw = np.full(ng.shape[0], -np.log(ng.shape[0]))
     else:
-        w = check_array("weights", weights, ndim=1)
-        if w.shape[0] != ng.shape[0] or np.any(w < 0) or not np.isclose(w.sum(), 1.0, atol=1e-10):
-            raise ValueError(f"weights must be {ng.shape[0]} probabilities summing to 1")
+        w = check_simplex("weights", weights, ndim=1, atol=1e-5 + 1e-10)  # the tolerance of np.isclose(sum, 1)
+        if w.shape[0] != ng.shape[0]:
+            raise ValueError(f"weights must be {ng.shape[0]} probabilities summing to 1, got {w.shape[0]}")
         with np.errstate(divide="ignore"):
             logw = np.log(w)
     align_term = -np.mean(np.sum(a * p, axis=1)) / tau

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from sslbook._validation import check_array
+from sslbook._validation import check_array, check_simplex
 
 __all__ = [
     "ComponentSpectra",
@@ -29,9 +29,7 @@ __all__ = [
 
 
 def _check_graph(p_bar, aug):
-    p = check_array("p_bar", p_bar, ndim=1)
-    if np.any(p < 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
-        raise ValueError("p_bar must be a probability vector")
+    p = check_simplex("p_bar", p_bar, ndim=1)
     A = sparse.csr_matrix(check_array("aug", aug, ndim=2)) if not sparse.issparse(aug) else aug.tocsr()
     if A.shape[0] != p.size:
         raise ValueError(f"aug must have {p.size} rows (one per natural input), got {A.shape[0]}")
@@ -138,9 +136,9 @@ def invariant_spectral_loss(F, p=None) -> float:
     F = check_array("F", F, ndim=2)
     if p is None:
         p = np.full(F.shape[0], 1.0 / F.shape[0])
-    p = check_array("p", p, ndim=1)
-    if p.shape != (F.shape[0],) or np.any(p < 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
-        raise ValueError(f"p must be a probability vector of length {F.shape[0]}")
+    p = check_simplex("p", p, ndim=1)
+    if p.shape != (F.shape[0],):
+        raise ValueError(f"p must be a probability vector of length {F.shape[0]}, got shape {p.shape}")
     S = (F * p[:, None]).T @ F
     return float(-2.0 * np.trace(S) + np.sum(S * S))
 
@@ -166,9 +164,9 @@ def feature_bayes_error(F, labels, p=None) -> float:
         raise ValueError(f"labels must have {F.shape[0]} entries, got {y.shape[0]}")
     if p is None:
         p = np.full(F.shape[0], 1.0 / F.shape[0])
-    p = check_array("p", p, ndim=1)
-    if p.shape != (F.shape[0],) or np.any(p < 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
-        raise ValueError(f"p must be a probability vector of length {F.shape[0]}")
+    p = check_simplex("p", p, ndim=1)
+    if p.shape != (F.shape[0],):
+        raise ValueError(f"p must be a probability vector of length {F.shape[0]}, got shape {p.shape}")
     _, groups = np.unique(np.round(F, 12), axis=0, return_inverse=True)
     groups = groups.ravel()
     classes = np.unique(y)

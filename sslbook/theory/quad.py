@@ -37,11 +37,9 @@ def _distributions(name: str, p: ArrayLike) -> np.ndarray:
 
 
 def _context_probs(p_context: ArrayLike, n: int) -> np.ndarray:
-    w = check_array("p_context", p_context, ndim=1)
+    w = check_simplex("p_context", p_context, ndim=1)
     if w.shape[0] != n:
         raise ValueError(f"p_context must have one entry per context ({n}), got {w.shape[0]}")
-    if np.any(w < 0) or not np.isclose(w.sum(), 1.0, rtol=0, atol=1e-9):
-        raise ValueError("p_context must be non-negative and sum to 1")
     return w
 
 
