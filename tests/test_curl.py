@@ -412,9 +412,9 @@ def test_sampled_loss_estimates_the_exact_loss(loss):
 
 def test_sample_losses_bad_input():
     A, P, N = np.zeros((3, 2)), np.zeros((3, 1, 2)), np.zeros((3, 2, 2))
-    with pytest.raises(ValueError, match="rows"):
+    with pytest.raises(ValueError, match="anchors and positives disagree on M"):  # the number of rows
         curl.sample_losses(A[:2], P, N)
-    with pytest.raises(ValueError, match="dimension"):
+    with pytest.raises(ValueError, match="anchors and positives disagree on d"):  # the feature dimension
         curl.sample_losses(A, np.zeros((3, 1, 3)), N)
     with pytest.raises(ValueError, match="negatives"):
         curl.sample_losses(A, np.zeros((3, 2, 2)), np.zeros((3, 3, 2)))

@@ -16,7 +16,8 @@ from numpy.typing import ArrayLike
 from scipy.optimize import linprog
 from scipy.special import logsumexp, softmax
 
-from sslbook._validation import check_array, check_float, check_int, check_simplex
+from sslbook._shapes import Shape, check_shapes
+from sslbook._validation import check_float, check_int
 
 __all__ = [
     "conditional_mean_embedding",
@@ -28,22 +29,13 @@ __all__ = [
 ]
 
 
-def _phi_theta(Phi: ArrayLike, theta: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    Phi = check_array("Phi", Phi, ndim=2)
-    theta = check_array("theta", theta, ndim=(1, 2))
-    if theta.shape[-1] != Phi.shape[0]:
-        raise ValueError(f"theta must have last dimension d = {Phi.shape[0]} (Phi is {Phi.shape}), got {theta.shape}")
-    return Phi, theta
+#: Word embeddings, context vectors and next-word distributions (one per context, or a single one).
+_PHI = "d V"
+_THETA = "[S] d"
+_P = Shape("[S] V", simplex=True)
 
 
-def _phi_p(Phi: ArrayLike, p: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    Phi = check_array("Phi", Phi, ndim=2)
-    p = check_simplex("p", p, ndim=(1, 2))
-    if p.shape[-1] != Phi.shape[1]:
-        raise ValueError(f"p must have last dimension V = {Phi.shape[1]} (Phi is {Phi.shape}), got {p.shape}")
-    return Phi, p
-
-
+@check_shapes(Phi=_PHI, theta=_THETA)
 def softmax_probs(Phi: ArrayLike, theta: ArrayLike) -> np.ndarray:
     r"""Next-word distributions of a softmax model, :math:`p_{\theta_s}=\mathrm{softmax}(\Phi^\top\theta_s)`.
 
@@ -60,10 +52,10 @@ def softmax_probs(Phi: ArrayLike, theta: ArrayLike) -> np.ndarray:
     -------
     numpy.ndarray, shape (S, V) or (V,)
     """
-    Phi, theta = _phi_theta(Phi, theta)
     return softmax(theta @ Phi, axis=-1)
 
 
+@check_shapes(Phi=_PHI, p=_P)
 def conditional_mean_embedding(Phi: ArrayLike, p: ArrayLike) -> np.ndarray:
     r"""Conditional mean embedding :math:`\Phi p_{\cdot\mid s}=\sum_w p_{\cdot\mid s}(w)\,\phi_w\in\mathbb R^d`.
 
@@ -79,10 +71,10 @@ def conditional_mean_embedding(Phi: ArrayLike, p: ArrayLike) -> np.ndarray:
     -------
     numpy.ndarray, shape (S, d) or (d,)
     """
-    Phi, p = _phi_p(Phi, p)
     return p @ Phi.T
 
 
+@check_shapes(Phi=_PHI, theta=_THETA, p=_P)
 def softmax_cross_entropy(Phi: ArrayLike, theta: ArrayLike, p: ArrayLike) -> np.ndarray:
     r"""Per-context cross-entropy of a softmax model.
 
@@ -103,8 +95,6 @@ def softmax_cross_entropy(Phi: ArrayLike, theta: ArrayLike, p: ArrayLike) -> np.
     -------
     numpy.ndarray, shape (S,) or ()
     """
-    Phi, theta = _phi_theta(Phi, theta)
-    Phi, p = _phi_p(Phi, p)
     if theta.shape[:-1] != p.shape[:-1]:
         raise ValueError(f"theta and p must have the same number of contexts, got {theta.shape} and {p.shape}")
     return _xent(Phi, theta, p)
@@ -115,6 +105,7 @@ def _xent(Phi: np.ndarray, theta: np.ndarray, p: np.ndarray) -> np.ndarray:
     return logsumexp(logits, axis=-1) - np.sum(p * logits, axis=-1)
 
 
+@check_shapes(Phi=_PHI, theta=_THETA, p=_P)
 def softmax_gradient(Phi: ArrayLike, theta: ArrayLike, p: ArrayLike) -> np.ndarray:
     r"""Gradient of the per-context cross-entropy, :math:`\nabla_\theta\ell_{\mathrm{xent},s}=\Phi(p_\theta-p^*_s)`.
 
@@ -130,8 +121,6 @@ def softmax_gradient(Phi: ArrayLike, theta: ArrayLike, p: ArrayLike) -> np.ndarr
     -------
     numpy.ndarray, shape (S, d) or (d,)
     """
-    Phi, theta = _phi_theta(Phi, theta)
-    Phi, p = _phi_p(Phi, p)
     if theta.shape[:-1] != p.shape[:-1]:
         raise ValueError(f"theta and p must have the same number of contexts, got {theta.shape} and {p.shape}")
     return (softmax(theta @ Phi, axis=-1) - p) @ Phi.T
@@ -174,6 +163,7 @@ def _damped_newton_step(Phi, P, theta, f, q, mean, grad):
     return new_theta, new_f
 
 
+@check_shapes(Phi=_PHI, p=_P)
 def softmax_optimal_theta(Phi: ArrayLike, p: ArrayLike, *, tol: float = 1e-10, max_iter: int = 200) -> np.ndarray:
     r"""The best context vector of a softmax model for each context (a convex problem per context).
 
@@ -212,7 +202,6 @@ def softmax_optimal_theta(Phi: ArrayLike, p: ArrayLike, *, tol: float = 1e-10, m
     RuntimeError
         When Newton's method has not converged after ``max_iter`` iterations.
     """
-    Phi, p = _phi_p(Phi, p)
     tol = check_float("tol", tol, minimum=0.0, strict_min=True)
     max_iter = check_int("max_iter", max_iter, minimum=1)
     single = p.ndim == 1
@@ -240,6 +229,7 @@ def softmax_optimal_theta(Phi: ArrayLike, p: ArrayLike, *, tol: float = 1e-10, m
     raise RuntimeError(f"softmax_optimal_theta did not converge in {max_iter} iterations (moment gap {worst:.3g})")
 
 
+@check_shapes(Phi=_PHI, theta=_THETA, p=_P, theta_star=Shape("[S] d", optional=True))
 def softmax_excess(Phi: ArrayLike, theta: ArrayLike, p: ArrayLike, theta_star: ArrayLike | None = None) -> np.ndarray:
     r"""Per-context excess cross-entropy over the best softmax model with the same :math:`\Phi`.
 
@@ -255,11 +245,9 @@ def softmax_excess(Phi: ArrayLike, theta: ArrayLike, p: ArrayLike, theta_star: A
     theta_star : array_like, optional
         The optimum from :func:`softmax_optimal_theta` (computed when omitted).
     """
-    Phi, theta = _phi_theta(Phi, theta)
-    Phi, p = _phi_p(Phi, p)
     if theta.shape[:-1] != p.shape[:-1]:
         raise ValueError(f"theta and p must have the same number of contexts, got {theta.shape} and {p.shape}")
-    ts = softmax_optimal_theta(Phi, p) if theta_star is None else check_array("theta_star", theta_star, ndim=(1, 2))
+    ts = softmax_optimal_theta(Phi, p) if theta_star is None else theta_star
     if ts.shape != theta.shape:
         raise ValueError(f"theta_star must have shape {theta.shape}, got {ts.shape}")
     return np.maximum(_xent(Phi, theta, p) - _xent(Phi, ts, p), 0.0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from sslbook._shapes import Shape, check_shapes
 from sslbook._validation import check_array, check_choice, check_float, check_simplex
 from sslbook.theory.toolbox import kl_divergence
 
@@ -27,6 +28,10 @@ __all__ = [
     "next_word_cross_entropy",
     "noise_scale",
 ]
+
+#: A distribution over the S contexts, and one next-word distribution per context.
+_CONTEXTS = Shape("S", simplex=True)
+_NEXT_WORDS = Shape("S V", simplex=True)
 
 
 def next_word_cross_entropy(p_star: ArrayLike, q: ArrayLike) -> np.ndarray:
@@ -57,6 +62,7 @@ def next_word_cross_entropy(p_star: ArrayLike, q: ArrayLike) -> np.ndarray:
     return terms.sum(axis=-1)
 
 
+@check_shapes(p_context=_CONTEXTS, p_star=_NEXT_WORDS, q=_NEXT_WORDS)
 def excess_cross_entropy(p_context: ArrayLike, p_star: ArrayLike, q: ArrayLike) -> float:
     r"""Excess cross-entropy of a language model, :math:`\epsilon=\mathbb E_{s\sim p_L}\mathrm{KL}(p^*_s\|q_s)`.
 
@@ -74,18 +80,12 @@ def excess_cross_entropy(p_context: ArrayLike, p_star: ArrayLike, q: ArrayLike) 
     p_star, q : array_like, shape (S, V)
         True and model next-word distributions.
     """
-    pc = check_simplex("p_context", p_context, ndim=1)
-    p = check_simplex("p_star", p_star, ndim=2)
-    q = check_simplex("q", q, ndim=2)
-    if p.shape != q.shape or p.shape[0] != pc.shape[0]:
-        raise ValueError(
-            f"p_context, p_star and q must have shapes (S,), (S, V), (S, V), got {pc.shape}, {p.shape}, {q.shape}"
-        )
-    kl = kl_divergence(p, q)
-    mask = pc > 0
-    return float(np.sum(pc[mask] * kl[mask]))
+    kl = kl_divergence(p_star, q)
+    mask = p_context > 0
+    return float(np.sum(p_context[mask] * kl[mask]))
 
 
+@check_shapes(p_task=_CONTEXTS, p_context=_CONTEXTS)
 def coverage(p_task: ArrayLike, p_context: ArrayLike) -> float:
     r"""Coverage coefficient of a task distribution by the context distribution.
 
@@ -103,12 +103,8 @@ def coverage(p_task: ArrayLike, p_context: ArrayLike) -> float:
     p_task, p_context : array_like, shape (S,)
         :math:`p_{\mathcal T}` and :math:`p_L`.
     """
-    pt = check_simplex("p_task", p_task, ndim=1)
-    pc = check_simplex("p_context", p_context, ndim=1)
-    if pt.shape != pc.shape:
-        raise ValueError(f"p_task and p_context must have the same shape, got {pt.shape} and {pc.shape}")
-    mask = pt > 0
-    return float(min(1.0, np.min(pc[mask] / pt[mask])))
+    mask = p_task > 0
+    return float(min(1.0, np.min(p_context[mask] / p_task[mask])))
 
 
 def natural_task_bound(tau: float, B: float, epsilon: ArrayLike, gamma: float) -> np.ndarray:
@@ -156,6 +152,7 @@ def logistic_loss(m: ArrayLike) -> np.ndarray:
     return np.logaddexp(0.0, -check_array("m", m, ndim=None))
 
 
+@check_shapes(scores="S", labels=Shape("S", dtype="int"), p_task=_CONTEXTS)
 def natural_task_loss(scores: ArrayLike, labels: ArrayLike, p_task: ArrayLike, *, loss: str = "logistic") -> float:
     r"""Population loss of a linear classifier on a finite task: :math:`\sum_s p_{\mathcal T}(s)\,\ell(y_s\,u_s)`.
 
@@ -175,17 +172,12 @@ def natural_task_loss(scores: ArrayLike, labels: ArrayLike, p_task: ArrayLike, *
         The task's context distribution.
     loss : {"logistic", "hinge"}
     """
-    u = check_array("scores", scores, ndim=1)
-    y = check_array("labels", labels, ndim=1, dtype="int")
-    pt = check_simplex("p_task", p_task, ndim=1)
     loss = check_choice("loss", loss, ("logistic", "hinge"))
-    if not (u.shape == y.shape == pt.shape):
-        raise ValueError(f"scores, labels and p_task must have the same length, got {u.shape}, {y.shape}, {pt.shape}")
-    if not np.all(np.isin(y, (-1, 1))):
+    if not np.all(np.isin(labels, (-1, 1))):
         raise ValueError("labels must be -1 or +1")
-    m = y * u
+    m = labels * scores
     values = logistic_loss(m) if loss == "logistic" else np.maximum(0.0, 1.0 - m)
-    return float(pt @ values)
+    return float(p_task @ values)
 
 
 def modified_pinsker_bound(v: ArrayLike, excess: ArrayLike) -> np.ndarray:
@@ -229,6 +221,7 @@ def _noise_epsilon(alpha: np.ndarray, p_context: np.ndarray, log_p: np.ndarray, 
     return eps, deriv
 
 
+@check_shapes(p_context=_CONTEXTS, p_star=_NEXT_WORDS, noise="S V")
 def noise_scale(epsilon: ArrayLike, p_context: ArrayLike, p_star: ArrayLike, noise: ArrayLike, *,
                    rtol: float = 1e-10) -> np.ndarray:
     r"""The noise scale :math:`\alpha\ge0` at which the model
@@ -263,12 +256,7 @@ def noise_scale(epsilon: ArrayLike, p_context: ArrayLike, p_star: ArrayLike, noi
     eps = np.atleast_1d(check_array("epsilon", epsilon, ndim=(0, 1)))
     if np.any(eps < 0):
         raise ValueError("epsilon must be non-negative")
-    pc = check_simplex("p_context", p_context, ndim=1)
-    p = check_simplex("p_star", p_star, ndim=2)
-    xi = check_array("noise", noise, ndim=2)
-    if p.shape[0] != pc.shape[0] or xi.shape != p.shape:
-        raise ValueError(f"p_context, p_star and noise must have shapes (S,), (S, V), (S, V), got {pc.shape}, "
-                         f"{p.shape}, {xi.shape}")
+    pc, p, xi = p_context, p_star, noise
     if np.any(p[pc > 0] <= 0):
         raise ValueError("p_star must have full support on the contexts with p_context > 0")
     rtol = check_float("rtol", rtol, minimum=0.0, strict_min=True)
@@ -313,6 +301,7 @@ def _invert_noise_epsilon(eps, pc, log_p, xi, mean_xi, rtol):
     raise RuntimeError(f"noise_scale did not converge (relative error {np.max(np.abs(err) / eps):.3g})")
 
 
+@check_shapes(p_context=_CONTEXTS, p_task=_CONTEXTS)
 def coverage_mixture(p_context: ArrayLike, p_task: ArrayLike, gamma: float) -> np.ndarray:
     r"""The task distribution :math:`(1-t)\,p_L+t\,p_{\mathcal T}` whose coverage is exactly ``gamma``.
 
@@ -334,8 +323,7 @@ def coverage_mixture(p_context: ArrayLike, p_task: ArrayLike, gamma: float) -> n
     -------
     numpy.ndarray, shape (S,)
     """
-    pc = check_simplex("p_context", p_context, ndim=1)
-    pt = check_simplex("p_task", p_task, ndim=1)
+    pc, pt = p_context, p_task
     g0 = coverage(pt, pc)
     gamma = check_float("gamma", gamma, maximum=1.0, minimum=g0 * (1 - 1e-12))
     if g0 >= 1.0 or gamma >= 1.0:

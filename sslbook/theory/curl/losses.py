@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sslbook._shapes import check_shapes
 from sslbook._validation import check_array, check_class_distribution
 from sslbook.theory.curl._enumeration import (
     LOSSES,
@@ -231,6 +232,7 @@ def exact_losses(features, rho=None, *, probs=None, loss: str = "hinge") -> Curl
 
 
 
+@check_shapes(anchors="M d", positives="M b d", negatives="M k d")
 def sample_losses(anchors, positives, negatives, *, loss: str = "hinge") -> np.ndarray:
     r"""Contrastive loss of each sampled tuple (the terms of the empirical loss :math:`\hat L_{un}`).
 
@@ -255,14 +257,7 @@ def sample_losses(anchors, positives, negatives, *, loss: str = "hinge") -> np.n
     numpy.ndarray, shape (M,)
     """
     ell = loss_function(loss)
-    A = check_array("anchors", anchors, ndim=2)
-    P = check_array("positives", positives, ndim=3)
-    N = check_array("negatives", negatives, ndim=3)
-    if P.shape[0] != A.shape[0] or N.shape[0] != A.shape[0]:
-        raise ValueError(f"anchors, positives and negatives must have the same number of rows, got "
-                         f"{A.shape[0]}, {P.shape[0]} and {N.shape[0]}")
-    if P.shape[2] != A.shape[1] or N.shape[2] != A.shape[1]:
-        raise ValueError("positives and negatives must have the feature dimension of anchors")
+    A, P, N = anchors, positives, negatives
     b = P.shape[1]
     if b == 1:
         margins = np.einsum("md,md->m", A, P[:, 0])[:, None] - np.einsum("md,mkd->mk", A, N)
