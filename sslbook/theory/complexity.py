@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from sslbook._shapes import check_shapes
 from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng, check_work
 
 __all__ = [
@@ -32,6 +33,7 @@ def _check_linear_args(X: ArrayLike, B: float, d: int) -> tuple[np.ndarray, floa
     return X, B, d
 
 
+@check_shapes(X="M D", sigma="... M d")
 def linear_class_sup(X: ArrayLike, sigma: ArrayLike, B: float) -> np.ndarray:
     r"""Exact supremum of the Rademacher correlation over the linear class, for given signs.
 
@@ -59,12 +61,8 @@ def linear_class_sup(X: ArrayLike, sigma: ArrayLike, B: float) -> np.ndarray:
     -------
     numpy.ndarray, shape sigma.shape[:-2]
     """
-    X = check_array("X", X, ndim=2)
     B = check_float("B", B, minimum=0.0)
-    s = check_array("sigma", sigma, ndim=None)
-    if s.ndim < 2 or s.shape[-2] != X.shape[0]:
-        raise ValueError(f"sigma must have shape (..., M, d) with M = {X.shape[0]}, got shape {s.shape}")
-    A = np.swapaxes(s, -1, -2) @ X  # (..., d, D) = sum_j sigma_j x_j^T
+    A = np.swapaxes(sigma, -1, -2) @ X  # (..., d, D) = sum_j sigma_j x_j^T
     return B * np.sqrt(np.sum(A * A, axis=(-2, -1)))
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from sslbook._shapes import Shape, check_shapes
 from sslbook._validation import check_array, check_simplex
 
 __all__ = [
@@ -26,6 +27,9 @@ __all__ = [
     "invariant_spectral_loss",
     "spectral_loss_finite",
 ]
+
+#: Probabilities of the natural inputs (default uniform).
+_INPUT_PROBS = Shape("N", simplex=True, optional=True)
 
 
 def _check_graph(p_bar, aug):
@@ -120,6 +124,7 @@ def spectral_loss_finite(p_bar, aug, F) -> float:
     return float(-2.0 * np.sum(p[:, None] * m * m) + np.sum(S * S))
 
 
+@check_shapes(F="N k", p=_INPUT_PROBS)
 def invariant_spectral_loss(F, p=None) -> float:
     r"""Spectral loss of a function that is constant on each augmentation set, :math:`f(x)=h(\bar x)`:
     :math:`L_{spec}=-2\operatorname{tr}\Sigma_h+\|\Sigma_h\|_F^2` with :math:`\Sigma_h=\mathbb E_{\bar x}hh^\top`.
@@ -133,16 +138,13 @@ def invariant_spectral_loss(F, p=None) -> float:
     p : array_like, shape (N,), optional
         Probabilities of the natural inputs (default uniform).
     """
-    F = check_array("F", F, ndim=2)
     if p is None:
         p = np.full(F.shape[0], 1.0 / F.shape[0])
-    p = check_simplex("p", p, ndim=1)
-    if p.shape != (F.shape[0],):
-        raise ValueError(f"p must be a probability vector of length {F.shape[0]}, got shape {p.shape}")
     S = (F * p[:, None]).T @ F
     return float(-2.0 * np.trace(S) + np.sum(S * S))
 
 
+@check_shapes(F="N k", labels=Shape("N", dtype="int"), p=_INPUT_PROBS)
 def feature_bayes_error(F, labels, p=None) -> float:
     r"""Smallest error of *any* classifier of the features on a finite population:
     :math:`\sum_v\min_c P(f=v,\,y=c)^{\complement}` — for each distinct feature value :math:`v`, the
@@ -158,15 +160,9 @@ def feature_bayes_error(F, labels, p=None) -> float:
     p : array_like, shape (N,), optional
         Probabilities of the points (default uniform).
     """
-    F = check_array("F", F, ndim=2)
-    y = check_array("labels", labels, ndim=1, dtype="int")
-    if y.shape[0] != F.shape[0]:
-        raise ValueError(f"labels must have {F.shape[0]} entries, got {y.shape[0]}")
+    y = labels
     if p is None:
         p = np.full(F.shape[0], 1.0 / F.shape[0])
-    p = check_simplex("p", p, ndim=1)
-    if p.shape != (F.shape[0],):
-        raise ValueError(f"p must be a probability vector of length {F.shape[0]}, got shape {p.shape}")
     _, groups = np.unique(np.round(F, 12), axis=0, return_inverse=True)
     groups = groups.ravel()
     classes = np.unique(y)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sslbook._shapes import check_shapes
 from sslbook._validation import check_array, check_float, check_int
 
 __all__ = [
@@ -199,6 +200,7 @@ def linear_class_bound(a, M, k: int) -> LinearClassBound:
     return LinearClassBound(residual=residual, energy=energy, gap=gap, bound=float(bound))
 
 
+@check_shapes(a="D", W="k D", sigma="D D")
 def best_linear_probe_residual(a, W, sigma) -> float:
     r"""Population squared error of the best linear probe on :math:`f(x)=W\phi(x)` for
     :math:`g(x)=a^\top\Sigma^{-1/2}\phi(x)`, from the normal equations (no eigendecomposition of M):
@@ -215,11 +217,6 @@ def best_linear_probe_residual(a, W, sigma) -> float:
         Positive definite.
     """
     S = _check_cov("sigma", sigma, pd=True)
-    D = S.shape[0]
-    a = check_array("a", a, ndim=1)
-    W = check_array("W", W, ndim=2)
-    if a.shape != (D,) or W.shape[1] != D:
-        raise ValueError(f"a must have shape ({D},) and W {D} columns, got {a.shape} and {W.shape}")
     w, U = np.linalg.eigh(S)
     b = W @ ((U * np.sqrt(w)) @ U.T) @ a
     G = W @ S @ W.T
@@ -293,6 +290,7 @@ def davis_kahan_bound(excess, eigenvalues, k: int) -> float:
     return float(max(excess, 0.0) / gap2)
 
 
+@check_shapes(x="n D", x_pos="n D")
 def estimate_aug_moments(x, x_pos, *, symmetric: bool = False) -> tuple[np.ndarray, np.ndarray]:
     r"""Sample estimates of :math:`\Sigma` and :math:`\Sigma_+` from :math:`n` positive pairs.
 
@@ -309,10 +307,6 @@ def estimate_aug_moments(x, x_pos, *, symmetric: bool = False) -> tuple[np.ndarr
         Anchors and positives.
     symmetric : bool
     """
-    x = check_array("x", x, ndim=2)
-    x_pos = check_array("x_pos", x_pos, ndim=2)
-    if x.shape != x_pos.shape:
-        raise ValueError(f"x_pos must have the shape of x {x.shape}, got {x_pos.shape}")
     if not isinstance(symmetric, bool):
         raise TypeError(f"symmetric must be a bool, got {type(symmetric).__name__}")
     n = x.shape[0]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sslbook._shapes import check_shapes
 from sslbook._validation import check_array, check_psd
 
 __all__ = [
@@ -123,6 +124,7 @@ def conditional_mean_map(cov, target, given) -> np.ndarray:
         raise ValueError("given: the block Sigma_GG must be invertible") from None
 
 
+@check_shapes(W="k m", target_map="k d", feature_map="m d", cov_x="d d")
 def linear_prediction_error(W, target_map, feature_map, cov_x) -> float:
     r"""Population error :math:`\mathbb E\|f^*(X)-W\psi(X)\|^2=\mathrm{tr}\big((F-WM)\Sigma_X(F-WM)^\top\big)` of
     the linear predictor :math:`W\psi`, for :math:`f^*(x)=Fx`, :math:`\psi(x)=Mx`, :math:`\mathbb E[XX^\top]=
@@ -143,19 +145,12 @@ def linear_prediction_error(W, target_map, feature_map, cov_x) -> float:
     -------
     float
     """
-    W = check_array("W", W, ndim=2)
-    F = check_array("target_map", target_map, ndim=2)
-    M = check_array("feature_map", feature_map, ndim=2)
-    S = check_psd("cov_x", cov_x)
-    d = F.shape[1]
-    if M.shape[1] != d or S.shape != (d, d):
-        raise ValueError(f"feature_map must have {d} columns and cov_x shape {(d, d)}")
-    if W.shape != (F.shape[0], M.shape[0]):
-        raise ValueError(f"W must have shape {(F.shape[0], M.shape[0])}, got {W.shape}")
+    F, M, S = target_map, feature_map, check_psd("cov_x", cov_x)
     D = F - W @ M
     return float(np.trace(D @ S @ D.T))
 
 
+@check_shapes(target_map="k d", feature_map="m d", cov_x="d d")
 def approximation_error(target_map, feature_map, cov_x) -> float:
     r"""Approximation error :math:`e_{apx}(\psi)=\min_W\mathbb E\|f^*(X)-W\psi(X)\|^2` for linear
     :math:`f^*(x)=Fx` and features :math:`\psi(x)=Mx`: the minimiser is
@@ -173,11 +168,7 @@ def approximation_error(target_map, feature_map, cov_x) -> float:
     -------
     float
     """
-    F = check_array("target_map", target_map, ndim=2)
-    M = check_array("feature_map", feature_map, ndim=2)
-    S = check_psd("cov_x", cov_x)
-    if M.shape[1] != F.shape[1] or S.shape != (F.shape[1],) * 2:
-        raise ValueError(f"feature_map must have {F.shape[1]} columns and cov_x shape {(F.shape[1],) * 2}")
+    F, M, S = target_map, feature_map, check_psd("cov_x", cov_x)
     W = F @ S @ M.T @ np.linalg.pinv(M @ S @ M.T)
     return max(linear_prediction_error(W, F, M, S), 0.0)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sslbook._shapes import Shape, bind_shapes
 from sslbook._validation import check_array, check_int
 
 __all__ = [
@@ -322,17 +323,15 @@ def haochen_bound(graph, y_hat, k: int, *, labels=None) -> HaoChenBound:
             raise TypeError(f"graph must have attribute {attr!r} (an AugmentationGraph), got {type(graph).__name__}")
     W = _weights(graph)
     N = W.shape[0]
-    p_bar = check_array("graph.p_bar", graph.p_bar, ndim=1)
-    A = check_array("graph.A", graph.A, ndim=2)
     labels = getattr(graph, "labels", None) if labels is None else labels
     if labels is None:
         raise ValueError("labels must be given when the graph has none")
-    labels = check_array("labels", labels, ndim=1, dtype="int")
-    if labels.shape[0] != p_bar.shape[0]:
-        raise ValueError(f"labels must have length {p_bar.shape[0]}, got {labels.shape[0]}")
-    y_hat = check_array("y_hat", y_hat, ndim=1, dtype="int")
-    if y_hat.shape[0] != N or np.any(y_hat < 0):
-        raise ValueError(f"y_hat must hold {N} non-negative labels, got shape {y_hat.shape}")
+    arrays = bind_shapes({"graph.p_bar": (graph.p_bar, "n"), "graph.A": (graph.A, "n N"),
+                          "labels": (labels, Shape("n", dtype="int")), "y_hat": (y_hat, Shape("N", dtype="int"))},
+                         dims={"N": N})
+    p_bar, A, labels, y_hat = (arrays[name] for name in ("graph.p_bar", "graph.A", "labels", "y_hat"))
+    if np.any(y_hat < 0):
+        raise ValueError("y_hat must hold non-negative labels")
     k = check_int("k", k, minimum=1, maximum=N - 1)
     sol = spectral_closed_form(graph, k)
     if sol.eigenvalues[k - 1] <= 1e-12:
