@@ -72,8 +72,10 @@ __all__ = [
     *quad.__all__,
 ]
 
-# Deprecated aliases: the names before the concept renames (issue 16). Not exported; kept only until the book
-# uses the new names (the map old -> new is in the closing note), then removed.
+# Deprecated aliases: the names before the concept renames (issue 16), listed with their new names in the API
+# reference (book/api/sslbook.theory.md). Not exported (not in __all__); kept only while a chapter still uses
+# them, then removed. The curves of the explorers moved to sslbook.explorers (theory does not build data
+# instances), so they have no alias here: theory.lm_bound_curve is explorers.lm_bound_curve.
 curl_tau = curl.tau
 curl_tau_k = curl.tau_k
 curl_lemma43_bound = curl.surrogate_bound
