@@ -457,7 +457,7 @@ def test_negatives_curve_against_tuple_enumeration(loss):
     assert_bound(curve.L_mu_tilde, curve.bound, slack=1e-12, name="k-negative bound")
 
 
-def test_negatives_curve_spread_k1_matches_curl_exact_losses():
+def test_negatives_curve_spread_k1_matches_exact_losses():
     curve = curl_negatives_curve(4, 1, spread=0.4, loss="hinge")
     feats = curl_polygon_features(4, spread=0.4)
     assert all(f.shape == (2, 2) for f in feats)

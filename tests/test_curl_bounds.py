@@ -89,7 +89,7 @@ def test_lemma44_holds_and_a_smaller_constant_fails(loss):
 
 
 @pytest.mark.parametrize("loss", LOSSES)
-def test_theorem45_population_form_and_wrong_sign(loss):
+def test_collision_refined_bound_population_form_and_wrong_sign(loss):
     lhs, rhs, wrong = [], [], []
     for model in _instances(60, seed=3):
         L = exact_losses(model, loss=loss)
@@ -104,7 +104,7 @@ def test_theorem45_population_form_and_wrong_sign(loss):
         assert_bound(np.array(lhs), np.array(wrong), slack=1e-12)
 
 
-def test_theorem45_formula_and_bad_input():
+def test_collision_refined_bound_formula_and_bad_input():
     val = collision_refined_bound(0.3, 2.0, 0.25, loss="hinge", gen=0.1)
     assert val == pytest.approx(0.3 + (1 / math.sqrt(2)) * (0.25 / 0.75) * 2.0 + 0.1 / 0.75)
     arr = collision_refined_bound(np.array([0.1, 0.2]), np.array([0.0, 1.0]), 0.5, loss="logistic2")
