@@ -10,7 +10,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sslbook._validation import check_array, check_int, check_same_length
+from sslbook._shapes import Shape, check_shapes
+from sslbook._validation import check_int
 
 #: Colours used for "measured" and "bound / prediction" throughout the book.
 MEASURED = "#1f5fa8"
@@ -53,6 +54,7 @@ def _check_labels(**labels) -> None:
             raise TypeError(f"{name} must be a str, got {type(value).__name__}")
 
 
+@check_shapes(values="n")
 def moving_average(values, window: int) -> np.ndarray:
     r"""The trailing moving average :math:`\bar v_t=\frac1w\sum_{s=t-w+1}^{t}v_s` for :math:`t\ge w`.
 
@@ -64,11 +66,11 @@ def moving_average(values, window: int) -> np.ndarray:
     ValueError
         If ``values`` is not a finite 1-d array or ``window`` is not in ``1..len(values)``.
     """
-    values = check_array("values", values, ndim=1)
     window = check_int("window", window, minimum=1, maximum=values.shape[0])
     return np.convolve(values, np.ones(window) / window, mode="valid")
 
 
+@check_shapes(x="n", measured="n", bound="n", measured_err=Shape("n", optional=True))
 def bound_vs_measured(
     x,
     measured,
@@ -99,19 +101,12 @@ def bound_vs_measured(
     matplotlib.axes.Axes
     """
     _check_labels(xlabel=xlabel, ylabel=ylabel)
-    x = check_array("x", x, ndim=1)
-    measured = check_array("measured", measured, ndim=1)
-    bound = check_array("bound", bound, ndim=1)
-    check_same_length(("x", "measured"), x, measured)
-    check_same_length(("x", "bound"), x, bound)
     ax = _ax(ax)
     ax.plot(x, bound, "-", color=PREDICTED, label=bound_label, zorder=2)
     if measured_err is None:
         ax.plot(x, measured, "o", color=MEASURED, label=measured_label, zorder=3)
     else:
-        err = check_array("measured_err", measured_err, ndim=1)
-        check_same_length(("x", "measured_err"), x, err)
-        ax.errorbar(x, measured, yerr=err, fmt="o", color=MEASURED, capsize=3, label=measured_label, zorder=3)
+        ax.errorbar(x, measured, yerr=measured_err, fmt="o", color=MEASURED, capsize=3, label=measured_label, zorder=3)
     if logx:
         ax.set_xscale("log")
     if logy:

@@ -14,10 +14,22 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sslbook._validation import check_array, check_float, check_int, check_same_length
+from sslbook._shapes import Shape, bind_shapes, check_shapes
+from sslbook._validation import check_array, check_float, check_int
 
 #: The seeds ``make verify-seeds`` runs by default; every statistical check of the book must pass at any seed.
 SEEDS: tuple[int, ...] = tuple(range(10))
+
+
+def _broadcast(names: tuple[str, str], a, b) -> tuple[np.ndarray, np.ndarray]:
+    """Two finite float arrays of any shapes, broadcast against each other (an error names both arguments)."""
+    a = check_array(names[0], a, ndim=None)
+    b = check_array(names[1], b, ndim=None)
+    try:
+        return tuple(np.broadcast_arrays(a, b))
+    except ValueError:
+        raise ValueError(f"{names[0]} and {names[1]} must have broadcastable shapes, got {a.shape} and {b.shape}") \
+            from None
 
 
 def assert_bound(measured, bound, *, slack: float = 0.0, name: str = "bound") -> None:
@@ -37,13 +49,8 @@ def assert_bound(measured, bound, *, slack: float = 0.0, name: str = "bound") ->
     AssertionError
         With the worst violation when the inequality fails anywhere.
     """
-    m = check_array("measured", measured, ndim=None)
-    b = check_array("bound", bound, ndim=None)
+    m, b = _broadcast(("measured", "bound"), measured, bound)
     slack = check_float("slack", slack, minimum=0.0)
-    try:
-        m, b = np.broadcast_arrays(m, b)
-    except ValueError:
-        raise ValueError(f"measured and bound must have broadcastable shapes, got {m.shape} and {b.shape}") from None
     excess = m - b
     worst = int(np.argmax(excess)) if excess.size else 0
     if excess.size and excess.flat[worst] > slack:
@@ -70,6 +77,7 @@ class SlopeFit:
         return f"slope {self.slope:.3f} ({pct}% CI [{self.ci_low:.3f}, {self.ci_high:.3f}])"
 
 
+@check_shapes(x=Shape("n", min_rows=2), y=Shape("n", min_rows=2))
 def loglog_slope(x, y, *, confidence: float = 0.95) -> SlopeFit:
     r"""Fit the slope of :math:`\log y` against :math:`\log x` by least squares.
 
@@ -83,9 +91,6 @@ def loglog_slope(x, y, *, confidence: float = 0.95) -> SlopeFit:
     confidence : float
         Level of the interval, in (0, 1).
     """
-    x = check_array("x", x, ndim=1, min_rows=2)
-    y = check_array("y", y, ndim=1, min_rows=2)
-    check_same_length(("x", "y"), x, y)
     confidence = check_float("confidence", confidence, minimum=0.0, maximum=1.0, strict_min=True)
     if confidence >= 1.0:
         raise ValueError(f"confidence must be < 1, got {confidence}")
@@ -143,6 +148,7 @@ class MonteCarloCheck:
         )
 
 
+@check_shapes(samples=Shape("n", min_rows=2))
 def assert_close_mc(samples, target: float, *, n_se: float = 3.0) -> MonteCarloCheck:
     r"""Assert that the mean of i.i.d. ``samples`` is within ``n_se`` standard errors of ``target``.
 
@@ -157,7 +163,7 @@ def assert_close_mc(samples, target: float, *, n_se: float = 3.0) -> MonteCarloC
     n_se : float
         Tolerance in standard errors (3 by the book's convention).
     """
-    s = check_array("samples", samples, ndim=1, min_rows=2)
+    s = samples
     target = check_float("target", target)
     n_se = check_float("n_se", n_se, minimum=0.0, strict_min=True)
     mean = float(s.mean())
@@ -283,11 +289,9 @@ class Verification:
     # -- pinning and holding ------------------------------------------------------------------------------
     def pin(self, name: str, value, reference, *, rtol: float = 1e-10, atol: float = 0.0) -> float:
         """Assert ``|value - reference| <= atol + rtol |reference|`` elementwise; return the worst relative error."""
-        v = check_array("value", value, ndim=None)
-        r = check_array("reference", reference, ndim=None)
+        v, r = _broadcast(("value", "reference"), value, reference)
         rtol = check_float("rtol", rtol, minimum=0.0)
         atol = check_float("atol", atol, minimum=0.0)
-        v, r = np.broadcast_arrays(v, r)
         err = np.abs(v - r)
         tol = atol + rtol * np.abs(r)
         rel = float(np.max(err / np.maximum(np.abs(r), np.finfo(float).tiny))) if err.size else 0.0
@@ -326,9 +330,7 @@ class Verification:
 
     def rejects_value(self, name: str, variant, reference, *, rtol: float = 1e-10, atol: float = 0.0) -> None:
         """Assert that the false variant's value is **not** within the tolerance of ``reference`` (somewhere)."""
-        v = check_array("variant", variant, ndim=None)
-        r = check_array("reference", reference, ndim=None)
-        v, r = np.broadcast_arrays(v, r)
+        v, r = _broadcast(("variant", "reference"), variant, reference)
         err = np.abs(v - r)
         tol = atol + rtol * np.abs(r)
         if not np.any(err > tol):
@@ -339,9 +341,7 @@ class Verification:
 
     def rejects_bound(self, name: str, measured, variant_bound, *, slack: float = 0.0) -> None:
         """Assert that the false (too strong) bound is **violated** at some point by ``measured``."""
-        m = check_array("measured", measured, ndim=None)
-        b = check_array("variant_bound", variant_bound, ndim=None)
-        m, b = np.broadcast_arrays(m, b)
+        m, b = _broadcast(("measured", "variant_bound"), measured, variant_bound)
         excess = m - b
         if not np.any(excess > slack):
             raise AssertionError(f"{self.label}: the false variant '{name}' also holds on these numbers: the "
@@ -352,7 +352,7 @@ class Verification:
 
     def rejects_mc(self, name: str, samples, variant_target: float, *, n_se: float = 3.0) -> None:
         """Assert that the sample mean is **more** than ``n_se`` standard errors from the false target."""
-        s = check_array("samples", samples, ndim=1, min_rows=2)
+        s = bind_shapes({"samples": (samples, Shape("n", min_rows=2))})["samples"]
         t = check_float("variant_target", variant_target)
         mean = float(s.mean())
         se = float(s.std(ddof=1) / np.sqrt(s.size))

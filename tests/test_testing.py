@@ -437,3 +437,21 @@ def test_verify_context_manager_records_and_prints(capsys):
         with verify("thm-demo") as v:
             v.pin("x", 2.0, 3.0)
     assert "thm-demo" not in capsys.readouterr().out
+
+
+def test_verification_shape_errors_name_both_arguments():
+    """pin / rejects_value / rejects_bound broadcast their two arrays; a mismatch names both (issue #16)."""
+    v = verify("thm-shapes")
+    with pytest.raises(ValueError, match=r"^value and reference must have broadcastable shapes, got \(2,\) and \(3,\)"):
+        v.pin("x", np.zeros(2), np.zeros(3))
+    with pytest.raises(ValueError, match="^variant and reference must have broadcastable shapes"):
+        v.rejects_value("x", np.zeros(2), np.zeros(3))
+    with pytest.raises(ValueError, match="^measured and variant_bound must have broadcastable shapes"):
+        v.rejects_bound("x", np.zeros(2), np.zeros(3))
+    with pytest.raises(ValueError, match="^measured and bound must have broadcastable shapes"):
+        assert_bound(np.zeros(2), np.zeros(3))
+    with pytest.raises(ValueError, match="^samples must have at least 2 rows"):
+        v.rejects_mc("x", np.zeros(1), 0.0)
+    v.pin("x", np.ones(3), 1.0)  # broadcasting a scalar reference is valid
+    v.rejects("y", lambda: v.pin("y", 1.0, 2.0))
+    v.done()

@@ -352,6 +352,8 @@ def test_simplex_rows_columns_and_tables():
         bind_shapes({"J": (np.full((2, 3), 1 / 5), Shape("a b", simplex=True, axis=None))})
     with pytest.raises(ValueError, match="^p must hold probability vectors"):
         bind_shapes({"p": (np.zeros((2, 0)), Shape("s k", simplex=True))})
+    with pytest.raises(ValueError, match="^p must be non-negative and sum to 1"):  # NaN is no probability
+        bind_shapes({"p": (np.array([np.nan, 1.0]), Shape("k", simplex=True, finite=False))})
     bind_shapes({"p": (np.array([0.5, 0.5 + 1e-10]), Shape("k", simplex=True))})  # within atol
     with pytest.raises(ValueError, match="sum to 1"):
         bind_shapes({"p": (np.array([0.5, 0.5 + 1e-10]), Shape("k", simplex=True, atol=1e-12))})
@@ -396,6 +398,12 @@ def test_check_shapes_decorates_classes_and_dataclasses():
     assert m.means.dtype == np.float64 and set(declared_shapes(Mixture)) == {"means", "weights"}
     with pytest.raises(ValueError, match="^means and weights disagree on k"):
         Mixture(np.zeros((2, 2)), np.full(3, 1 / 3))
+
+    class Child(Mixture):
+        def __init__(self, means):
+            self.means = means
+
+    assert declared_shapes(Child) is None  # its own __init__ declares nothing
 
     seen = []
 

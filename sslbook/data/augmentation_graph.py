@@ -22,6 +22,27 @@ from sslbook._shapes import Shape, check_shapes
 from sslbook._validation import check_float, check_int, check_memory, check_rng
 
 
+def _planted_parts(rng: np.random.Generator, r: int, natural_per_class: int, aug_per_class: int,
+                   aug_per_input: int, concentration: float) -> tuple[np.ndarray, np.ndarray]:
+    """The in-class and out-of-class parts of :meth:`AugmentationGraph.planted_classes`, shape (n_nat, n_aug)."""
+    n_nat, n_aug = r * natural_per_class, r * aug_per_class
+    a_in = np.zeros((n_nat, n_aug))
+    a_out = np.zeros((n_nat, n_aug))
+    for c in range(r):
+        own = c * aug_per_class + rng.permutation(aug_per_class)
+        others = np.setdiff1d(np.arange(n_aug), c * aug_per_class + np.arange(aug_per_class))
+        for j in range(natural_per_class):
+            row = c * natural_per_class + j
+            ring = [own[j % aug_per_class], own[(j + 1) % aug_per_class]]
+            rest = np.setdiff1d(own, ring)
+            extra = rng.choice(rest, size=aug_per_input - 2, replace=False)
+            support = np.concatenate([ring, extra])
+            a_in[row, support] = rng.dirichlet(np.full(aug_per_input, concentration))
+            out = rng.choice(others, size=aug_per_input, replace=False)
+            a_out[row, out] = rng.dirichlet(np.full(aug_per_input, concentration))
+    return a_in, a_out
+
+
 @check_shapes(p_bar=Shape("n", simplex=True), A=Shape("n N", simplex=True),
               labels=Shape("n", dtype="int", optional=True))
 class AugmentationGraph:
@@ -220,24 +241,10 @@ class AugmentationGraph:
             raise ValueError(f"leak must be < 1, got {leak}")
         concentration = check_float("concentration", concentration, minimum=0.0, strict_min=True)
         rng = check_rng("rng", rng)
-        n_nat, n_aug = r * natural_per_class, r * aug_per_class
-        a_in = np.zeros((n_nat, n_aug))
-        a_out = np.zeros((n_nat, n_aug))
+        a_in, a_out = _planted_parts(rng, r, natural_per_class, aug_per_class, aug_per_input, concentration)
+        n_nat = r * natural_per_class
         labels = np.repeat(np.arange(r), natural_per_class)
-        for c in range(r):
-            own = c * aug_per_class + rng.permutation(aug_per_class)
-            others = np.setdiff1d(np.arange(n_aug), c * aug_per_class + np.arange(aug_per_class))
-            for j in range(natural_per_class):
-                row = c * natural_per_class + j
-                ring = [own[j % aug_per_class], own[(j + 1) % aug_per_class]]
-                rest = np.setdiff1d(own, ring)
-                extra = rng.choice(rest, size=aug_per_input - 2, replace=False)
-                support = np.concatenate([ring, extra])
-                a_in[row, support] = rng.dirichlet(np.full(aug_per_input, concentration))
-                out = rng.choice(others, size=aug_per_input, replace=False)
-                a_out[row, out] = rng.dirichlet(np.full(aug_per_input, concentration))
-        A = (1.0 - leak) * a_in + leak * a_out
-        return cls(np.full(n_nat, 1.0 / n_nat), A, labels=labels)
+        return cls(np.full(n_nat, 1.0 / n_nat), (1.0 - leak) * a_in + leak * a_out, labels=labels)
 
     def __repr__(self) -> str:
         lab = "" if self.labels is None else f", classes={self.n_classes}"

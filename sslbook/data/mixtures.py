@@ -11,7 +11,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from sslbook._shapes import Shape, bind_shapes, check_shapes
-from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
+from sslbook._validation import check_float, check_int, check_memory, check_rng
 
 
 @check_shapes(means="C d", weights=Shape("C", simplex=True, atol=1e-5))
@@ -72,8 +72,7 @@ class GaussianMixture:
 
     def bayes_accuracy(self, X, y) -> float:
         """Accuracy of the Bayes classifier :math:`\\arg\\max_c P(c\\mid x)` on labelled points."""
-        y = check_array("y", y, ndim=1, dtype="int")
-        post = self.posterior(X)
-        if post.shape[0] != y.shape[0]:
-            raise ValueError(f"X and y must have the same number of rows, got {post.shape[0]} and {y.shape[0]}")
+        given = bind_shapes({"X": (X, "n d"), "y": (y, Shape("n", dtype="int"))}, dims={"d": self.means.shape[1]})
+        post = self.posterior(given["X"])
+        y = given["y"]
         return float(np.mean(np.argmax(post, axis=1) == y))
