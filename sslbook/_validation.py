@@ -160,6 +160,56 @@ def check_simplex(
     return arr
 
 
+def check_class_distribution(rho: Any, n_classes: int | None = None) -> np.ndarray:
+    """A class distribution ``rho`` (one entry per class, non-negative, summing to 1) as float64, renormalised to
+    sum to exactly 1; ``n_classes``, when given, is the number of entries it must have.
+
+    Shared by the latent-class models (:mod:`sslbook.data.latent_classes`) and the CURL calculators
+    (:mod:`sslbook.theory.curl`).
+    """
+    r = check_simplex("rho", rho, ndim=1)
+    if n_classes is not None and r.shape[0] != n_classes:
+        raise ValueError(f"rho must have one entry per class ({n_classes}), got {r.shape[0]}")
+    return r / r.sum()
+
+
+def check_class_supports(points: Any, probs: Any, *, name: str, min_classes: int = 1) -> tuple[tuple, tuple]:
+    """Finite per-class supports: ``points[c]`` arrays ``(n_c, dim)`` of one dimension (``name`` in messages), and
+    within-class probabilities ``probs[c]`` (uniform when ``probs`` is None), renormalised to sum to exactly 1.
+
+    Shared by :class:`sslbook.data.LatentClassModel` and the exact CURL calculators (:mod:`sslbook.theory.curl`).
+    """
+    if isinstance(points, np.ndarray) or not hasattr(points, "__len__"):
+        raise TypeError(f"{name} must be a sequence of per-class arrays of shape (n_c, d)")
+    pts = tuple(check_array(f"{name}[{c}]", P, ndim=2) for c, P in enumerate(points))
+    if len(pts) < min_classes:
+        raise ValueError(f"{name} must hold at least {min_classes} classes, got {len(pts)}")
+    dims = {P.shape[1] for P in pts}
+    if len(dims) > 1:
+        raise ValueError(f"{name} must have the same dimension in every class, got {sorted(dims)}")
+    if probs is None:
+        return pts, tuple(np.full(P.shape[0], 1.0 / P.shape[0]) for P in pts)
+    if len(probs) != len(pts):
+        raise ValueError(f"probs must have one array per class ({len(pts)}), got {len(probs)}")
+    prs = []
+    for c, (P, p) in enumerate(zip(pts, probs, strict=True)):
+        p = check_simplex(f"probs[{c}]", p, ndim=1)
+        if p.shape[0] != P.shape[0]:
+            raise ValueError(f"probs[{c}] must have {P.shape[0]} entries (one per point), got {p.shape[0]}")
+        prs.append(p / p.sum())
+    return pts, tuple(prs)
+
+
+def check_seed(name: str, value: Any) -> int:
+    """A non-negative integer seed (``bool`` refused): :class:`TypeError` for a non-integer, :class:`ValueError`
+    for a negative one."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return int(value)
+
+
 #: Default limit of :func:`check_memory`, in bytes (4 GiB); override with the environment variable
 #: ``SSLBOOK_MAX_BYTES`` (an integer number of bytes, e.g. ``SSLBOOK_MAX_BYTES=34359738368`` for 32 GiB).
 DEFAULT_MAX_BYTES = 4 * 2**30

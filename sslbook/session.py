@@ -12,6 +12,7 @@ import numpy as np
 
 from sslbook import config
 from sslbook._validation import check_int
+from sslbook._version import __version__
 from sslbook.device import get_device
 
 
@@ -71,8 +72,6 @@ def setup(seed: int | None = None, *, quiet: bool = False) -> Session:
     device = get_device("auto")
     mode = config.mode()
     if not quiet:
-        from sslbook import __version__
-
         print(f"sslbook {__version__} | device: {device} | mode: {mode} | seed: {seed}")
         if mode == "full" and device.type == "cpu":
             print("Full mode on a CPU is slow: set SSLBOOK_FAST=1 for the small sizes.")

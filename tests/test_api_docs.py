@@ -17,8 +17,10 @@ import sslbook
 
 ROOT = Path(__file__).resolve().parents[1]
 API_HTML = ROOT / "_build" / "html" / "book" / "api"
-#: Subpackages documented through their __init__ (members re-exported in __all__).
-FLAT_PACKAGES = ("sslbook.data", "sslbook.theory")
+#: Subpackages documented on one page through their __init__ (members re-exported in __all__).
+FLAT_PACKAGES = ("sslbook.data", "sslbook.explorers", "sslbook.theory.curl")
+#: Packages with one page per module (``sslbook.theory.spectral`` on ``sslbook.theory.spectral.html``).
+PAGE_PER_MODULE = ("sslbook.theory",)
 
 
 def _public_modules() -> list[str]:
@@ -35,6 +37,10 @@ def _documented_as(module: str) -> tuple[str, str]:
     for pkg in FLAT_PACKAGES:
         if module == pkg or module.startswith(pkg + "."):
             return pkg, pkg
+    for pkg in PAGE_PER_MODULE:
+        if module.startswith(pkg + "."):
+            page = ".".join(module.split(".")[: pkg.count(".") + 2])
+            return page, page
     return module, module
 
 

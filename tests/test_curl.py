@@ -9,18 +9,10 @@ import numpy as np
 import pytest
 
 from sslbook.data import LatentClassModel
+from sslbook.explorers import curl_negatives_curve, curl_polygon_features
 from sslbook.testing import assert_bound, assert_close_mc
-from sslbook.theory import (
-    curl_block_gap_bound,
-    curl_block_loss,
-    curl_exact_losses,
-    curl_k_negative_losses,
-    curl_lemma43_bound,
-    curl_sample_losses,
-    curl_tau,
-    curl_tau_k,
-)
-from sslbook.theory.curl import _multisets
+from sslbook.theory import curl
+from sslbook.theory.curl._enumeration import multisets
 
 LOSSES = ("hinge", "logistic2")
 
@@ -72,12 +64,12 @@ def brute_one_negative(feats, probs, rho, loss):
 
 
 def test_tau_values():
-    assert curl_tau([0.25] * 4) == pytest.approx(0.25, abs=1e-15)
-    assert curl_tau([1.0, 0.0]) == 1.0
-    assert curl_tau([0.5, 0.3, 0.2]) == pytest.approx(0.38, abs=1e-15)
-    assert curl_tau_k([0.5, 0.3, 0.2], 1) == pytest.approx(curl_tau([0.5, 0.3, 0.2]), abs=1e-15)
+    assert curl.tau([0.25] * 4) == pytest.approx(0.25, abs=1e-15)
+    assert curl.tau([1.0, 0.0]) == 1.0
+    assert curl.tau([0.5, 0.3, 0.2]) == pytest.approx(0.38, abs=1e-15)
+    assert curl.tau_k([0.5, 0.3, 0.2], 1) == pytest.approx(curl.tau([0.5, 0.3, 0.2]), abs=1e-15)
     # uniform: 1 - (1 - 1/C)^k
-    assert curl_tau_k(np.full(10, 0.1), 5) == pytest.approx(1 - 0.9**5, abs=1e-15)
+    assert curl.tau_k(np.full(10, 0.1), 5) == pytest.approx(1 - 0.9**5, abs=1e-15)
 
 
 @pytest.mark.parametrize("k", [1, 2, 3])
@@ -86,34 +78,34 @@ def test_tau_k_by_enumeration_of_class_tuples(k):
     brute = sum(
         np.prod(rho[list(t)]) for t in itertools.product(range(3), repeat=k + 1) if t[0] in t[1:]
     )
-    assert curl_tau_k(rho, k) == pytest.approx(brute, abs=1e-14)
-    assert curl_tau_k(rho, k + 1) > curl_tau_k(rho, k)
+    assert curl.tau_k(rho, k) == pytest.approx(brute, abs=1e-14)
+    assert curl.tau_k(rho, k + 1) > curl.tau_k(rho, k)
 
 
 def test_tau_bad_input():
     with pytest.raises(ValueError, match="rho"):
-        curl_tau([0.5, 0.6])
+        curl.tau([0.5, 0.6])
     with pytest.raises(ValueError, match="rho"):
-        curl_tau([1.2, -0.2])
+        curl.tau([1.2, -0.2])
     with pytest.raises(ValueError, match="rho"):
-        curl_tau(np.ones((2, 2)) / 4)
+        curl.tau(np.ones((2, 2)) / 4)
     with pytest.raises(ValueError, match="k"):
-        curl_tau_k([0.5, 0.5], 0)
+        curl.tau_k([0.5, 0.5], 0)
     with pytest.raises(TypeError, match="k"):
-        curl_tau_k([0.5, 0.5], 1.5)
+        curl.tau_k([0.5, 0.5], 1.5)
 
 
 def test_lemma43_bound_formula():
-    assert curl_lemma43_bound(0.6, 0.2) == pytest.approx(0.5, abs=1e-15)
-    assert curl_lemma43_bound(1.0, 0.3) == pytest.approx(1.0, abs=1e-15)
-    out = curl_lemma43_bound(np.array([0.6, 1.0]), np.array([0.2, 0.5]))
+    assert curl.surrogate_bound(0.6, 0.2) == pytest.approx(0.5, abs=1e-15)
+    assert curl.surrogate_bound(1.0, 0.3) == pytest.approx(1.0, abs=1e-15)
+    out = curl.surrogate_bound(np.array([0.6, 1.0]), np.array([0.2, 0.5]))
     np.testing.assert_allclose(out, [0.5, 1.0], atol=1e-15)
     with pytest.raises(ValueError, match="tau"):
-        curl_lemma43_bound(0.5, 1.0)
+        curl.surrogate_bound(0.5, 1.0)
     with pytest.raises(ValueError, match="tau"):
-        curl_lemma43_bound(0.5, -0.1)
+        curl.surrogate_bound(0.5, -0.1)
     with pytest.raises(ValueError, match="L_un"):
-        curl_lemma43_bound(np.nan, 0.1)
+        curl.surrogate_bound(np.nan, 0.1)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -124,7 +116,7 @@ def test_lemma43_bound_formula():
 @pytest.mark.parametrize("loss", LOSSES)
 def test_exact_losses_match_brute_force(tiny, loss):
     feats, probs, rho = tiny
-    res = curl_exact_losses(feats, rho, probs=probs, loss=loss)
+    res = curl.exact_losses(feats, rho, probs=probs, loss=loss)
     L_un, L_eq, L_neq, L_mu, tau = brute_one_negative(feats, probs, rho, loss)
     np.testing.assert_allclose([res.L_un, res.L_eq, res.L_neq, res.L_mu_sup, res.tau],
                                [L_un, L_eq, L_neq, L_mu, tau], rtol=0, atol=1e-12)
@@ -139,14 +131,14 @@ def test_exact_losses_match_brute_force(tiny, loss):
 @pytest.mark.parametrize("loss", LOSSES)
 def test_collapsed_representation_attains_equality(loss):
     m = LatentClassModel.random_finite(4, 3, 3, 0.7, rng=1, rho=[0.4, 0.3, 0.2, 0.1], random_probs=True)
-    res = curl_exact_losses(m.collapsed(), loss=loss)
+    res = curl.exact_losses(m.collapsed(), loss=loss)
     assert abs(res.L_eq - 1.0) < 1e-12  # l(0) = 1
     assert abs(res.L_mu_sup - res.bound) < 1e-12
     # a deliberately wrong bound (the 1/(1 - tau) factor dropped) is violated on the same instance
     with pytest.raises(AssertionError):
         assert_bound(res.L_mu_sup, res.L_un - res.tau, name="wrong bound")
     # and a spread-out representation is strictly inside the bound: the reverse inequality fails
-    spread = curl_exact_losses(m, loss=loss)
+    spread = curl.exact_losses(m, loss=loss)
     assert spread.L_mu_sup < spread.bound - 1e-6
     with pytest.raises(AssertionError):
         assert_bound(spread.bound, spread.L_mu_sup, name="reversed lemma")
@@ -155,15 +147,15 @@ def test_collapsed_representation_attains_equality(loss):
 def test_model_and_arrays_agree(tiny):
     feats, probs, rho = tiny
     m = LatentClassModel(rho, feats, probs)
-    a = curl_exact_losses(m, loss="logistic2")
-    b = curl_exact_losses(feats, rho, probs=probs, loss="logistic2")
+    a = curl.exact_losses(m, loss="logistic2")
+    b = curl.exact_losses(feats, rho, probs=probs, loss="logistic2")
     assert a == b
 
 
 def test_zero_mass_class_is_ignored(tiny):
     feats, probs, rho = tiny
-    base = curl_exact_losses(feats[:2], [0.6, 0.4], probs=probs[:2])
-    padded = curl_exact_losses(feats, [0.6, 0.4, 0.0], probs=probs)
+    base = curl.exact_losses(feats[:2], [0.6, 0.4], probs=probs[:2])
+    padded = curl.exact_losses(feats, [0.6, 0.4, 0.0], probs=probs)
     np.testing.assert_allclose([base.L_un, base.L_eq, base.L_neq, base.L_mu_sup],
                                [padded.L_un, padded.L_eq, padded.L_neq, padded.L_mu_sup], atol=1e-14)
 
@@ -171,31 +163,31 @@ def test_zero_mass_class_is_ignored(tiny):
 def test_exact_losses_bad_input(tiny):
     feats, probs, rho = tiny
     with pytest.raises(ValueError, match="loss"):
-        curl_exact_losses(feats, rho, loss="squared")
+        curl.exact_losses(feats, rho, loss="squared")
     with pytest.raises(ValueError, match="rho"):
-        curl_exact_losses(feats, [0.5, 0.5], probs=probs)
+        curl.exact_losses(feats, [0.5, 0.5], probs=probs)
     with pytest.raises(ValueError, match="rho"):
-        curl_exact_losses(feats)
+        curl.exact_losses(feats)
     with pytest.raises(ValueError, match="rho"):
-        curl_exact_losses(feats, [1.0, 0.0, 0.0], probs=probs)  # tau = 1
+        curl.exact_losses(feats, [1.0, 0.0, 0.0], probs=probs)  # tau = 1
     with pytest.raises(ValueError, match="features"):
-        curl_exact_losses([feats[0], np.ones((2, 3))], [0.5, 0.5])
+        curl.exact_losses([feats[0], np.ones((2, 3))], [0.5, 0.5])
     with pytest.raises(ValueError, match="features"):
-        curl_exact_losses([feats[0]], [1.0])
+        curl.exact_losses([feats[0]], [1.0])
     with pytest.raises(TypeError, match="features"):
-        curl_exact_losses(np.ones((3, 2)), [0.5, 0.5])
+        curl.exact_losses(np.ones((3, 2)), [0.5, 0.5])
     with pytest.raises(ValueError, match="probs"):
-        curl_exact_losses(feats, rho, probs=[np.array([0.5, 0.6]), *probs[1:]])
+        curl.exact_losses(feats, rho, probs=[np.array([0.5, 0.6]), *probs[1:]])
     with pytest.raises(ValueError, match="probs"):
-        curl_exact_losses(feats, rho, probs=probs[:2])
+        curl.exact_losses(feats, rho, probs=probs[:2])
     with pytest.raises(ValueError, match="probs"):
-        curl_exact_losses(feats, rho, probs=[np.array([1.0]), *probs[1:]])
+        curl.exact_losses(feats, rho, probs=[np.array([1.0]), *probs[1:]])
     m = LatentClassModel(rho, feats, probs)
     with pytest.raises(ValueError, match="rho"):
-        curl_exact_losses(m, rho)
+        curl.exact_losses(m, rho)
     g = LatentClassModel.random_gaussian(3, 2, rng=0)
     with pytest.raises(ValueError, match="finite"):
-        curl_exact_losses(g)
+        curl.exact_losses(g)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -232,21 +224,21 @@ def brute_k_negatives(feats, probs, rho, k, loss):
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_k_negatives_match_brute_force(tiny, loss, k):
     feats, probs, rho = tiny
-    res = curl_k_negative_losses(feats, rho, k=k, probs=probs, loss=loss)
+    res = curl.k_negative_losses(feats, rho, k=k, probs=probs, loss=loss)
     expected = brute_k_negatives(feats, probs, rho, k, loss)
     np.testing.assert_allclose([res.L_un, res.L_neq, res.L_mu_tilde, res.tau_k], expected, rtol=0, atol=1e-12)
     assert res.k == k and res.loss == loss
     # the [D] bound in multiplied form, and the Jensen step
     assert (1 - res.tau_k) * res.L_mu_tilde + res.tau_k <= res.L_un + 1e-12
     assert res.L_mu_tilde <= res.L_neq + 1e-12
-    assert res.bound == pytest.approx(curl_lemma43_bound(res.L_un, res.tau_k), abs=1e-15)
+    assert res.bound == pytest.approx(curl.surrogate_bound(res.L_un, res.tau_k), abs=1e-15)
 
 
 @pytest.mark.parametrize("loss", LOSSES)
 def test_k_equals_one_is_the_one_negative_loss(tiny, loss):
     feats, probs, rho = tiny
-    one = curl_exact_losses(feats, rho, probs=probs, loss=loss)
-    k1 = curl_k_negative_losses(feats, rho, k=1, probs=probs, loss=loss)
+    one = curl.exact_losses(feats, rho, probs=probs, loss=loss)
+    k1 = curl.k_negative_losses(feats, rho, k=1, probs=probs, loss=loss)
     np.testing.assert_allclose([k1.L_un, k1.L_neq, k1.L_mu_tilde, k1.tau_k],
                                [one.L_un, one.L_neq, one.L_mu_sup, one.tau], atol=1e-12)
 
@@ -254,9 +246,9 @@ def test_k_equals_one_is_the_one_negative_loss(tiny, loss):
 @pytest.mark.parametrize("loss", LOSSES)
 def test_k_negatives_collapsed_jensen_equality(loss):
     m = LatentClassModel.random_finite(3, 2, 2, 0.5, rng=3, rho=[0.5, 0.3, 0.2])
-    res = curl_k_negative_losses(m.collapsed(), k=3, loss=loss)
+    res = curl.k_negative_losses(m.collapsed(), k=3, loss=loss)
     assert abs(res.L_neq - res.L_mu_tilde) < 1e-12
-    spread = curl_k_negative_losses(m, k=3, loss=loss)
+    spread = curl.k_negative_losses(m, k=3, loss=loss)
     assert spread.L_neq > spread.L_mu_tilde + 1e-6  # strict Jensen gap otherwise
 
 
@@ -266,8 +258,8 @@ def test_k_negatives_closed_form_and_a_failing_variant(k):
     with one, so L~mu = 3/4, the collision loss is exactly 1 and the [D] bound is an equality."""
     rho = np.array([0.5, 0.3, 0.2])
     feats = [np.repeat(0.5 * np.eye(3)[c][None], 2, axis=0) for c in range(3)]
-    res = curl_k_negative_losses(feats, rho, k=k, loss="hinge")
-    tau_k = curl_tau_k(rho, k)
+    res = curl.k_negative_losses(feats, rho, k=k, loss="hinge")
+    tau_k = curl.tau_k(rho, k)
     assert res.L_mu_tilde == pytest.approx(0.75, abs=1e-12)
     assert res.L_un == pytest.approx((1 - tau_k) * 0.75 + tau_k, abs=1e-12)
     assert_bound((1 - res.tau_k) * res.L_mu_tilde + res.tau_k, res.L_un, slack=1e-12)
@@ -278,16 +270,16 @@ def test_k_negatives_closed_form_and_a_failing_variant(k):
 def test_k_negatives_bad_input(tiny):
     feats, probs, rho = tiny
     with pytest.raises(ValueError, match="k"):
-        curl_k_negative_losses(feats, rho, k=0, probs=probs)
+        curl.k_negative_losses(feats, rho, k=0, probs=probs)
     with pytest.raises(ValueError, match="max_multisets"):
-        curl_k_negative_losses(feats, rho, k=3, probs=probs, max_multisets=10)
+        curl.k_negative_losses(feats, rho, k=3, probs=probs, max_multisets=10)
     with pytest.raises(ValueError, match="loss"):
-        curl_k_negative_losses(feats, rho, k=2, probs=probs, loss="hinge2")
+        curl.k_negative_losses(feats, rho, k=2, probs=probs, loss="hinge2")
 
 
 def test_multisets_are_a_distribution():
     probs = np.array([0.2, 0.0, 0.5, 0.3])
-    idx, counts, prob = _multisets(probs, 4, 1000, "k")
+    idx, counts, prob = multisets(probs, 4, 1000, "k")
     assert idx.shape == (math.comb(3 + 4 - 1, 4), 4)
     assert not np.any(idx == 1)  # zero-probability point never drawn
     np.testing.assert_allclose(counts.sum(axis=1), 4)
@@ -323,15 +315,15 @@ def test_block_loss_matches_brute_force(tiny, loss, b):
     feats, probs, rho = tiny
     feats, probs = [feats[0], feats[2]], [probs[0], probs[2]]
     rho2 = np.array([0.6, 0.4])
-    got = curl_block_loss(feats, rho2, b=b, probs=probs, loss=loss)
+    got = curl.block_loss(feats, rho2, b=b, probs=probs, loss=loss)
     assert got == pytest.approx(brute_block(feats, probs, rho2, b, loss), abs=1e-12)
 
 
 @pytest.mark.parametrize("loss", LOSSES)
 def test_block_loss_monotone_and_above_the_limit(tiny, loss):
     feats, probs, rho = tiny
-    one = curl_exact_losses(feats, rho, probs=probs, loss=loss)
-    values = np.array([curl_block_loss(feats, rho, b=b, probs=probs, loss=loss) for b in (1, 2, 3, 5, 8)])
+    one = curl.exact_losses(feats, rho, probs=probs, loss=loss)
+    values = np.array([curl.block_loss(feats, rho, b=b, probs=probs, loss=loss) for b in (1, 2, 3, 5, 8)])
     assert values[0] == pytest.approx(one.L_un, abs=1e-12)
     assert np.all(np.diff(values) <= 1e-12)
     assert np.all(values >= (1 - one.tau) * one.L_mu_sup + one.tau - 1e-12)
@@ -348,15 +340,15 @@ def test_block_gap_bound_brute_force_and_validity(tiny):
                 var += p @ (s - p @ s) ** 2
             brute += rho[a] * rho[c] * probs[a][i] * var
     for b in (1, 2, 5):
-        bound = curl_block_gap_bound(feats, rho, b=b, probs=probs)
+        bound = curl.block_gap_bound(feats, rho, b=b, probs=probs)
         assert bound == pytest.approx(brute / (8 * math.log(2) * b), rel=1e-12)
-    one = curl_exact_losses(feats, rho, probs=probs, loss="logistic2")
+    one = curl.exact_losses(feats, rho, probs=probs, loss="logistic2")
     floor = (1 - one.tau) * one.L_mu_sup + one.tau
     for b in (1, 2, 3, 6):
-        gap = curl_block_loss(feats, rho, b=b, probs=probs, loss="logistic2") - floor
-        assert_bound(gap, curl_block_gap_bound(feats, rho, b=b, probs=probs), slack=1e-12)
+        gap = curl.block_loss(feats, rho, b=b, probs=probs, loss="logistic2") - floor
+        assert_bound(gap, curl.block_gap_bound(feats, rho, b=b, probs=probs), slack=1e-12)
     with pytest.raises(ValueError, match="b"):
-        curl_block_gap_bound(feats, rho, b=0, probs=probs)
+        curl.block_gap_bound(feats, rho, b=0, probs=probs)
 
 
 def test_block_gap_bound_is_asymptotically_tight():
@@ -365,10 +357,10 @@ def test_block_gap_bound_is_asymptotically_tight():
     feats = [np.array([[1.0], [-1.0]])] * 2
     rho = [0.5, 0.5]
     b = 40
-    one = curl_exact_losses(feats, rho, loss="logistic2")
+    one = curl.exact_losses(feats, rho, loss="logistic2")
     assert one.L_mu_sup == pytest.approx(1.0) and one.L_eq == pytest.approx(one.L_neq)
-    gap = curl_block_loss(feats, rho, b=b, loss="logistic2") - 1.0
-    bound = curl_block_gap_bound(feats, rho, b=b)
+    gap = curl.block_loss(feats, rho, b=b, loss="logistic2") - 1.0
+    bound = curl.block_gap_bound(feats, rho, b=b)
     assert bound == pytest.approx(2.0 / (8 * math.log(2) * b), rel=1e-12)  # sigma^2 = 1 + 1
     assert 0.9 * bound < gap <= bound
     with pytest.raises(AssertionError):
@@ -378,9 +370,9 @@ def test_block_gap_bound_is_asymptotically_tight():
 def test_block_loss_bad_input(tiny):
     feats, probs, rho = tiny
     with pytest.raises(ValueError, match="b"):
-        curl_block_loss(feats, rho, b=0, probs=probs)
+        curl.block_loss(feats, rho, b=0, probs=probs)
     with pytest.raises(ValueError, match="max_multisets"):
-        curl_block_loss(feats, rho, b=30, probs=probs, max_multisets=50)
+        curl.block_loss(feats, rho, b=30, probs=probs, max_multisets=50)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -392,14 +384,14 @@ def test_sample_losses_values():
     A = np.array([[1.0, 0.0], [0.0, 2.0]])
     P = np.array([[[1.0, 1.0]], [[0.0, 1.0]]])
     N = np.array([[[0.0, 3.0], [2.0, 0.0]], [[1.0, 1.0], [0.0, -1.0]]])
-    got = curl_sample_losses(A, P, N, loss="hinge")
+    got = curl.sample_losses(A, P, N, loss="hinge")
     # margins: row 0: (1 - 0, 1 - 2) = (1, -1); row 1: (2 - 2, 2 + 2) = (0, 4)
     np.testing.assert_allclose(got, [ref_loss("hinge", [1, -1]), ref_loss("hinge", [0, 4])], atol=1e-15)
-    got = curl_sample_losses(A, P, N, loss="logistic2")
+    got = curl.sample_losses(A, P, N, loss="logistic2")
     np.testing.assert_allclose(got, [ref_loss("logistic2", [1, -1]), ref_loss("logistic2", [0, 4])], atol=1e-14)
     # blocks of 2: margin between the block means
     Pb = np.concatenate([P, P + 1.0], axis=1)
-    got = curl_sample_losses(A, Pb, N, loss="hinge")
+    got = curl.sample_losses(A, Pb, N, loss="hinge")
     v = [A[m] @ (Pb[m].mean(0) - N[m].mean(0)) for m in range(2)]
     np.testing.assert_allclose(got, [ref_loss("hinge", [x]) for x in v], atol=1e-15)
 
@@ -407,29 +399,29 @@ def test_sample_losses_values():
 @pytest.mark.parametrize("loss", LOSSES)
 def test_sampled_loss_estimates_the_exact_loss(loss):
     m = LatentClassModel.random_finite(3, 2, 2, 0.5, rng=5, rho=[0.5, 0.3, 0.2])
-    exact = curl_k_negative_losses(m, k=2, loss=loss)
+    exact = curl.k_negative_losses(m, k=2, loss=loss)
     t = m.sample_tuples(20000, k_neg=2, rng=11)
-    samples = curl_sample_losses(t.anchors, t.positives, t.negatives, loss=loss)
+    samples = curl.sample_losses(t.anchors, t.positives, t.negatives, loss=loss)
     assert_close_mc(samples, exact.L_un, n_se=4)
     with pytest.raises(AssertionError):  # the no-collision loss is a different number
         assert_close_mc(samples, exact.L_neq, n_se=4)
-    block_exact = curl_block_loss(m, b=3, loss=loss)
+    block_exact = curl.block_loss(m, b=3, loss=loss)
     tb = m.sample_tuples(20000, block=3, rng=12)
-    assert_close_mc(curl_sample_losses(tb.anchors, tb.positives, tb.negatives, loss=loss), block_exact, n_se=4)
+    assert_close_mc(curl.sample_losses(tb.anchors, tb.positives, tb.negatives, loss=loss), block_exact, n_se=4)
 
 
 def test_sample_losses_bad_input():
     A, P, N = np.zeros((3, 2)), np.zeros((3, 1, 2)), np.zeros((3, 2, 2))
-    with pytest.raises(ValueError, match="rows"):
-        curl_sample_losses(A[:2], P, N)
-    with pytest.raises(ValueError, match="dimension"):
-        curl_sample_losses(A, np.zeros((3, 1, 3)), N)
+    with pytest.raises(ValueError, match="anchors and positives disagree on M"):  # the number of rows
+        curl.sample_losses(A[:2], P, N)
+    with pytest.raises(ValueError, match="anchors and positives disagree on d"):  # the feature dimension
+        curl.sample_losses(A, np.zeros((3, 1, 3)), N)
     with pytest.raises(ValueError, match="negatives"):
-        curl_sample_losses(A, np.zeros((3, 2, 2)), np.zeros((3, 3, 2)))
+        curl.sample_losses(A, np.zeros((3, 2, 2)), np.zeros((3, 3, 2)))
     with pytest.raises(ValueError, match="positives"):
-        curl_sample_losses(A, np.zeros((3, 2)), N)
+        curl.sample_losses(A, np.zeros((3, 2)), N)
     with pytest.raises(ValueError, match="loss"):
-        curl_sample_losses(A, P, N, loss="nope")
+        curl.sample_losses(A, P, N, loss="nope")
 
 
 # ---------------------------------------------------------------- the explorer's curve (issue #8)
@@ -452,8 +444,6 @@ def _brute_k_negative_constant(feats, k, loss):
 
 @pytest.mark.parametrize("loss", LOSSES)
 def test_negatives_curve_against_tuple_enumeration(loss):
-    from sslbook.theory import curl_negatives_curve, curl_polygon_features
-
     curve = curl_negatives_curve(3, [1, 2, 3], radius=0.8, loss=loss)
     feats = curl_polygon_features(3, radius=0.8)
     for i, k in enumerate(curve.ks):
@@ -467,24 +457,20 @@ def test_negatives_curve_against_tuple_enumeration(loss):
     assert_bound(curve.L_mu_tilde, curve.bound, slack=1e-12, name="k-negative bound")
 
 
-def test_negatives_curve_spread_k1_matches_curl_exact_losses():
-    from sslbook.theory import curl_negatives_curve, curl_polygon_features
-
+def test_negatives_curve_spread_k1_matches_exact_losses():
     curve = curl_negatives_curve(4, 1, spread=0.4, loss="hinge")
     feats = curl_polygon_features(4, spread=0.4)
     assert all(f.shape == (2, 2) for f in feats)
     np.testing.assert_allclose(np.linalg.norm(feats[1], axis=1), [0.6 * 0.6, 0.6 * 1.4])
-    one = curl_exact_losses(feats, np.full(4, 0.25), loss="hinge")
+    one = curl.exact_losses(feats, np.full(4, 0.25), loss="hinge")
     np.testing.assert_allclose([curve.L_un[0], curve.L_neq[0], curve.L_mu_tilde[0], curve.tau_k[0]],
                                [one.L_un, one.L_neq, one.L_mu_sup, one.tau], atol=1e-12)
     # a wrong collision probability (tau instead of tau_k for k = 3) is told apart
     three = curl_negatives_curve(4, 3)
-    assert abs(three.tau_k[0] - curl_tau(np.full(4, 0.25))) > 0.1
+    assert abs(three.tau_k[0] - curl.tau(np.full(4, 0.25))) > 0.1
 
 
 def test_negatives_curve_bad_input():
-    from sslbook.theory import curl_negatives_curve, curl_polygon_features
-
     with pytest.raises(ValueError, match="n_classes"):
         curl_negatives_curve(1, [1])
     with pytest.raises(ValueError, match="k"):

@@ -1,4 +1,4 @@
-"""Tests of sslbook.theory.curl_bounds: s(f), the collision cost, Theorem 4.5, Gen_M, the dream counterexample."""
+"""Tests of sslbook.theory.curl.guarantees: s(f), the collision cost, Theorem 4.5, Gen_M, the dream counterexample."""
 
 from __future__ import annotations
 
@@ -10,19 +10,18 @@ import pytest
 
 from sslbook.data import LatentClassModel
 from sslbook.testing import assert_bound
-from sslbook.theory import (
+from sslbook.theory.curl import (
     collision_constant,
-    curl_exact_losses,
+    collision_refined_bound,
     dream_counterexample,
     dream_unsup_loss,
-    hinge_loss,
+    exact_losses,
     intraclass_deviation,
     linear_generalization_bound,
     linear_probe_loss,
-    logistic2_loss,
-    theorem45_bound,
     triple_moment,
 )
+from sslbook.theory.toolbox import hinge_loss, logistic2_loss
 
 LOSSES = ("hinge", "logistic2")
 
@@ -68,7 +67,7 @@ def test_plus_minus_R_example_is_exact():
         feats = [np.array([[R, 0.0], [-R, 0.0]]), np.array([[0.0, R], [0.0, -R]])]
         s = intraclass_deviation(feats, [0.5, 0.5])
         assert s == pytest.approx(R**2, rel=1e-14)
-        L = curl_exact_losses(feats, [0.5, 0.5], loss="hinge")
+        L = exact_losses(feats, [0.5, 0.5], loss="hinge")
         assert L.L_eq - 1 == pytest.approx(R**2 / 2 - 0.25, abs=1e-12)
         assert L.L_eq - 1 <= collision_constant("hinge") * s
     # collapsed classes have s = 0
@@ -79,7 +78,7 @@ def test_plus_minus_R_example_is_exact():
 def test_lemma44_holds_and_a_smaller_constant_fails(loss):
     gaps, bounds = [], []
     for model in _instances(60, seed=2):
-        L = curl_exact_losses(model, loss=loss)
+        L = exact_losses(model, loss=loss)
         gaps.append(L.L_eq - 1)
         bounds.append(collision_constant(loss) * intraclass_deviation(model))
     gaps, bounds = np.array(gaps), np.array(bounds)
@@ -90,13 +89,13 @@ def test_lemma44_holds_and_a_smaller_constant_fails(loss):
 
 
 @pytest.mark.parametrize("loss", LOSSES)
-def test_theorem45_population_form_and_wrong_sign(loss):
+def test_collision_refined_bound_population_form_and_wrong_sign(loss):
     lhs, rhs, wrong = [], [], []
     for model in _instances(60, seed=3):
-        L = curl_exact_losses(model, loss=loss)
+        L = exact_losses(model, loss=loss)
         s = intraclass_deviation(model)
         lhs.append(L.L_mu_sup)
-        rhs.append(theorem45_bound(L.L_neq, s, L.tau, loss=loss))
+        rhs.append(collision_refined_bound(L.L_neq, s, L.tau, loss=loss))
         wrong.append(L.L_neq - collision_constant(loss) * L.tau / (1 - L.tau) * s - 0.2)
         # the Theorem 4.5 bound is never below the Lemma 4.3 bound (it upper-bounds L^= - 1 by c' s)
         assert rhs[-1] >= L.bound - 1e-12
@@ -105,19 +104,19 @@ def test_theorem45_population_form_and_wrong_sign(loss):
         assert_bound(np.array(lhs), np.array(wrong), slack=1e-12)
 
 
-def test_theorem45_formula_and_bad_input():
-    val = theorem45_bound(0.3, 2.0, 0.25, loss="hinge", gen=0.1)
+def test_collision_refined_bound_formula_and_bad_input():
+    val = collision_refined_bound(0.3, 2.0, 0.25, loss="hinge", gen=0.1)
     assert val == pytest.approx(0.3 + (1 / math.sqrt(2)) * (0.25 / 0.75) * 2.0 + 0.1 / 0.75)
-    arr = theorem45_bound(np.array([0.1, 0.2]), np.array([0.0, 1.0]), 0.5, loss="logistic2")
+    arr = collision_refined_bound(np.array([0.1, 0.2]), np.array([0.0, 1.0]), 0.5, loss="logistic2")
     assert arr.shape == (2,)
     with pytest.raises(ValueError, match="tau"):
-        theorem45_bound(0.3, 1.0, 1.0, loss="hinge")
+        collision_refined_bound(0.3, 1.0, 1.0, loss="hinge")
     with pytest.raises(ValueError, match="s must"):
-        theorem45_bound(0.3, -1.0, 0.2, loss="hinge")
+        collision_refined_bound(0.3, -1.0, 0.2, loss="hinge")
     with pytest.raises(ValueError, match="gen"):
-        theorem45_bound(0.3, 1.0, 0.2, loss="hinge", gen=-0.1)
+        collision_refined_bound(0.3, 1.0, 0.2, loss="hinge", gen=-0.1)
     with pytest.raises(ValueError, match="loss"):
-        theorem45_bound(0.3, 1.0, 0.2, loss="square")
+        collision_refined_bound(0.3, 1.0, 0.2, loss="square")
 
 
 def test_intraclass_deviation_bad_input():
@@ -203,7 +202,7 @@ def test_generalization_bound_holds_for_a_trained_encoder_and_a_wrong_one_fails(
     enc = models.LinearEncoder(D, D, max_fro=B)
     train.train_contrastive(enc, lambda s: tr, steps=150, loss="hinge", lr=0.05, progress=False, device="cpu")
     U = enc.linear.weight.detach().double().numpy()
-    exact = curl_exact_losses([P @ U.T for P in pts], np.full(C, 1 / C), loss="hinge").L_un
+    exact = exact_losses([P @ U.T for P in pts], np.full(C, 1 / C), loss="hinge").L_un
     v = np.einsum("md,md->m", tr.anchor @ U.T, tr.positive @ U.T) - np.einsum(
         "md,md->m", tr.anchor @ U.T, tr.negatives[:, 0] @ U.T)
     gap = exact - float(np.mean(hinge_loss(v[:, None])))
@@ -237,12 +236,12 @@ def test_generalization_bound_bad_input():
 @pytest.mark.parametrize("R, eps", [(1.0, 0.1), (0.5, 0.1), (0.3, 0.8), (2.0, 0.6), (0.71, 0.05)])
 def test_dream_unsup_loss_equals_enumeration(R, eps):
     ex = dream_counterexample(R, eps)
-    exact = curl_exact_losses(ex.f1, ex.rho, loss="hinge")
+    exact = exact_losses(ex.f1, ex.rho, loss="hinge")
     assert dream_unsup_loss(R, eps) == pytest.approx(exact.L_un, abs=1e-12)
     assert ex.L_mu_sup_f1 == pytest.approx(exact.L_mu_sup, abs=1e-12)
     if R**2 >= 0.5 and eps**2 <= 0.5:
         assert exact.L_un == pytest.approx(0.75 + R**2 / 2 - 0.75 * eps**2, abs=1e-12)
-    assert curl_exact_losses(ex.f2, ex.rho, loss="hinge").L_un == pytest.approx(ex.L_un_f2)
+    assert exact_losses(ex.f2, ex.rho, loss="hinge").L_un == pytest.approx(ex.L_un_f2)
 
 
 def test_dream_counterexample_values():

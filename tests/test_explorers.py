@@ -1,6 +1,6 @@
 """Tests of sslbook.explorers: the widgets build headless and redraw, and what they draw is the tested theory.
 
-The computations themselves (``theory.curl_negatives_curve``, ``theory.aci_violation_curve``) are tested against
+The computations themselves (``explorers.curl_negatives_curve``, ``explorers.aci_violation_curve``) are tested against
 brute-force computations in tests/test_curl.py and tests/test_self_prediction.py.
 """
 
@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from sslbook import explorers, theory  # noqa: E402
+from sslbook import explorers  # noqa: E402
 
 widgets = pytest.importorskip("ipywidgets")
 
@@ -63,7 +63,7 @@ def test_curl_negatives_plot_draws_the_exact_curve():
     tau_line = ax_tau.lines[0]
     np.testing.assert_allclose(tau_line.get_xdata(), ks)
     np.testing.assert_allclose(tau_line.get_ydata(), 1 - (2 / 3) ** ks, atol=1e-15)  # closed form, uniform rho
-    curve = theory.curl_negatives_curve(3, ks)
+    curve = explorers.curl_negatives_curve(3, ks)
     np.testing.assert_allclose(ax_loss.lines[0].get_ydata(), curve.L_mu_tilde)
     np.testing.assert_allclose(ax_loss.lines[2].get_ydata(), (curve.L_un - curve.tau_k) / (1 - curve.tau_k))
     for ax in fig.axes:
@@ -85,7 +85,7 @@ def test_curl_negatives_explorer_builds_and_redraws():
 def test_aci_plot_draws_the_exact_curve():
     fig = explorers.plot_aci(violation=0.4, signal2=1.0, seed=1, n_points=5)
     ax_eps, ax_err = fig.axes
-    curve = theory.aci_violation_curve(np.linspace(0, 1, 5), seed=1)
+    curve = explorers.aci_violation_curve(np.linspace(0, 1, 5), seed=1)
     np.testing.assert_allclose(ax_eps.lines[0].get_ydata(), curve.eps_ci)
     # eps_CI is linear in the violation: an independent check of what is drawn
     eps = np.asarray(ax_eps.lines[0].get_ydata())
@@ -112,7 +112,7 @@ def test_lm_bound_plot_draws_the_tested_curve():
     fig = explorers.plot_lm_bound(epsilon=0.01, gamma=0.2, B=2.0, seed=1, n_points=4)
     ax_eps, ax_b = fig.axes
     eps = np.geomspace(*explorers.LM_EPS_RANGE, 4)
-    curve = theory.lm_bound_curve(eps, gamma=0.2, B=2.0, seed=1)
+    curve = explorers.lm_bound_curve(eps, gamma=0.2, B=2.0, seed=1)
     bound_line, gap_line, loss_line = ax_eps.lines[:3]
     np.testing.assert_allclose(bound_line.get_xdata(), eps, rtol=1e-8)
     # independent of lm_bound_curve's bound: the closed form sqrt(2 B^2 eps / gamma)
@@ -122,7 +122,7 @@ def test_lm_bound_plot_draws_the_tested_curve():
     np.testing.assert_allclose(loss_line.get_ydata(), excess[excess > 0])
     assert np.all(curve.loss <= curve.bound)  # LM-T1 on what is drawn
     b_grid = np.geomspace(*explorers.LM_B_RANGE, 4)
-    taus = [theory.lm_bound_curve([0.01], gamma=0.2, B=b, seed=1).tau for b in b_grid]
+    taus = [explorers.lm_bound_curve([0.01], gamma=0.2, B=b, seed=1).tau for b in b_grid]
     np.testing.assert_allclose(ax_b.lines[2].get_ydata(), taus)
     assert np.all(np.diff(taus) < 0), "tau_T falls as the word weights grow"
     for ax in fig.axes:
@@ -147,8 +147,8 @@ def test_haochen_plot_draws_the_tested_curve():
     fig = explorers.plot_haochen(leak=0.02, k=3, r=3, seed=1, n_points=4)
     ax_nu, ax_b = fig.axes
     grid = np.geomspace(*explorers.HAOCHEN_LEAK_RANGE, 4)
-    curve = theory.haochen_leak_curve(grid, 3, r=3, seed=1)
-    here = theory.haochen_leak_curve([0.02], 3, r=3, seed=1)
+    curve = explorers.haochen_leak_curve(grid, 3, r=3, seed=1)
+    here = explorers.haochen_leak_curve([0.02], 3, r=3, seed=1)
     heights = [p.get_height() for p in ax_nu.patches]
     np.testing.assert_allclose(heights[: explorers.HAOCHEN_K_MAX + 1], here.nu[0, : explorers.HAOCHEN_K_MAX + 1])
     assert heights[-1] == pytest.approx(here.nu_next[0])  # the highlighted bar is nu_{k+1}

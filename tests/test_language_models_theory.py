@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from sslbook import testing
+from sslbook import explorers, testing
 from sslbook import theory as th
+from sslbook.theory import natural_tasks as nt
 
 
 def _rand(rng, S=5, V=4, d=2):
@@ -21,40 +22,40 @@ def test_cross_entropy_and_epsilon_brute_force():
     np.testing.assert_allclose(th.next_word_cross_entropy(p, q), brute, rtol=1e-13)
     pc = np.array([0.1, 0.2, 0.3, 0.4])
     ent = -np.sum(p * np.log(p), axis=1)
-    np.testing.assert_allclose(th.lm_epsilon(pc, p, q), pc @ (brute - ent), rtol=1e-12)
+    np.testing.assert_allclose(nt.excess_cross_entropy(pc, p, q), pc @ (brute - ent), rtol=1e-12)
     zero = np.array([[1.0, 0.0, 0.0]])
     assert th.next_word_cross_entropy(np.array([[0.5, 0.5, 0.0]]), zero)[0] == np.inf
     assert th.next_word_cross_entropy(zero, zero)[0] == 0.0
     with pytest.raises(ValueError, match="p_star"):
         th.next_word_cross_entropy(np.array([0.5, 0.6]), np.array([0.5, 0.5]))
     with pytest.raises(ValueError, match="p_context"):
-        th.lm_epsilon(np.ones(4), p, q)
+        nt.excess_cross_entropy(np.ones(4), p, q)
 
 
 def test_gamma_and_change_of_measure():
     pl = np.array([0.5, 0.3, 0.2, 0.0])
     pt = np.array([0.0, 0.2, 0.8, 0.0])
-    g = th.lm_gamma(pt, pl)
+    g = nt.coverage(pt, pl)
     assert g == pytest.approx(min(0.3 / 0.2, 0.2 / 0.8))
     h = np.array([0.0, 0.0, 1.0, 0.0])  # the indicator of the worst context makes change of measure tight
     assert pt @ h == pytest.approx((pl @ h) / g)
     with pytest.raises(AssertionError):
         testing.assert_bound(pt @ h, (pl @ h) / (1.01 * g), slack=1e-12)  # a wrong gamma fails
-    assert th.lm_gamma(pl, pl) == 1.0
-    assert th.lm_gamma(np.array([0, 0, 0, 1.0]), pl) == 0.0
+    assert nt.coverage(pl, pl) == 1.0
+    assert nt.coverage(np.array([0, 0, 0, 1.0]), pl) == 0.0
     with pytest.raises(ValueError, match="p_task"):
-        th.lm_gamma(np.array([0.5, 0.6, 0, 0]), pl)
+        nt.coverage(np.array([0.5, 0.6, 0, 0]), pl)
 
 
 def test_downstream_bound_formula():
-    np.testing.assert_allclose(th.lm_downstream_bound(0.1, 2.0, [0.0, 0.02], 0.5), [0.1, 0.1 + np.sqrt(0.32)])
-    assert np.isinf(th.lm_downstream_bound(0.1, 2.0, 0.02, 0.0))
+    np.testing.assert_allclose(nt.natural_task_bound(0.1, 2.0, [0.0, 0.02], 0.5), [0.1, 0.1 + np.sqrt(0.32)])
+    assert np.isinf(nt.natural_task_bound(0.1, 2.0, 0.02, 0.0))
     with pytest.raises(ValueError, match="epsilon"):
-        th.lm_downstream_bound(0.1, 2.0, -0.1, 0.5)
+        nt.natural_task_bound(0.1, 2.0, -0.1, 0.5)
     with pytest.raises(ValueError, match="gamma"):
-        th.lm_downstream_bound(0.1, 2.0, 0.1, 1.5)
+        nt.natural_task_bound(0.1, 2.0, 0.1, 1.5)
     with pytest.raises(ValueError, match="tau"):
-        th.lm_downstream_bound(-0.1, 2.0, 0.1, 0.5)
+        nt.natural_task_bound(-0.1, 2.0, 0.1, 0.5)
 
 
 def test_task_loss_brute_force():
@@ -166,7 +167,7 @@ def test_noise_scale_hits_the_target_epsilon():
     p = rng.dirichlet(np.ones(5), size=4)
     xi = rng.standard_normal((4, 5))
     targets = np.array([0.0, 1e-4, 1e-2, 0.5, 3.0])
-    alpha = th.lm_noise_scale(targets, pc, p, xi)
+    alpha = nt.noise_scale(targets, pc, p, xi)
     assert 0 <= alpha[0] <= 1e-6 and np.all(np.diff(alpha) > 0)  # Newton's root of eps(alpha) ~ alpha^2 at 0
     for a, e in zip(alpha[1:], targets[1:], strict=True):
         # independent: the KL of the softmax model, summed by hand
@@ -176,13 +177,13 @@ def test_noise_scale_hits_the_target_epsilon():
         assert kl == pytest.approx(e, rel=1e-8)
         q_off = np.exp(np.log(p) + 1.01 * a * xi)
         q_off /= q_off.sum(axis=1, keepdims=True)
-        assert th.lm_epsilon(pc, p, q_off) > e * 1.01  # a wrong alpha misses the target
+        assert nt.excess_cross_entropy(pc, p, q_off) > e * 1.01  # a wrong alpha misses the target
     with pytest.raises(ValueError, match="epsilon"):
-        th.lm_noise_scale([-0.1], pc, p, xi)
+        nt.noise_scale([-0.1], pc, p, xi)
     with pytest.raises(ValueError, match="noise"):
-        th.lm_noise_scale([0.1], pc, p, xi[:, :3])
+        nt.noise_scale([0.1], pc, p, xi[:, :3])
     with pytest.raises(ValueError, match="epsilon"):
-        th.lm_noise_scale([0.1], pc, p, np.ones((4, 5)))  # constant noise: the model never moves
+        nt.noise_scale([0.1], pc, p, np.ones((4, 5)))  # constant noise: the model never moves
 
 
 def test_coverage_mixture_has_the_prescribed_gamma():
@@ -190,19 +191,19 @@ def test_coverage_mixture_has_the_prescribed_gamma():
     pl = rng.dirichlet(np.ones(8))
     pt = np.zeros(8)
     pt[[1, 4, 6]] = rng.dirichlet(np.ones(3))
-    g0 = th.lm_gamma(pt, pl)
+    g0 = nt.coverage(pt, pl)
     for g in (g0, 0.5 * (g0 + 1), 0.9, 1.0):
-        mix = th.lm_coverage_mixture(pl, pt, g)
+        mix = nt.coverage_mixture(pl, pt, g)
         assert mix.sum() == pytest.approx(1.0) and np.all(mix >= 0)
-        assert th.lm_gamma(mix, pl) == pytest.approx(g, rel=1e-10)
+        assert nt.coverage(mix, pl) == pytest.approx(g, rel=1e-10)
         # brute force: it is the mixture (1 - t) p_L + t p_T for some t in [0, 1]
         t = (mix - pl)[1] / (pt - pl)[1]
         np.testing.assert_allclose(mix, (1 - t) * pl + t * pt, atol=1e-15)
-    np.testing.assert_allclose(th.lm_coverage_mixture(pl, pt, 1.0), pl)
+    np.testing.assert_allclose(nt.coverage_mixture(pl, pt, 1.0), pl)
     with pytest.raises(ValueError, match="gamma"):
-        th.lm_coverage_mixture(pl, pt, 0.5 * g0)
+        nt.coverage_mixture(pl, pt, 0.5 * g0)
     with pytest.raises(ValueError, match="p_task"):
-        th.lm_coverage_mixture(pl, np.ones(8), 0.9)
+        nt.coverage_mixture(pl, np.ones(8), 0.9)
 
 
 def test_lm_bound_curve_against_direct_computation():
@@ -210,7 +211,7 @@ def test_lm_bound_curve_against_direct_computation():
 
     eps = np.array([1e-4, 1e-2, 0.3])
     kw = dict(seed=3, n_contexts=40, vocab=6, n_topics=3)
-    curve = th.lm_bound_curve(eps, gamma=0.5, B=2.0, **kw)
+    curve = explorers.lm_bound_curve(eps, gamma=0.5, B=2.0, **kw)
     # rebuild the instance independently, with the same draws as the documented construction
     rng = np.random.default_rng(3)
     lang = SyntheticLanguage.topic_model(40, 6, 3, rng)
@@ -219,7 +220,7 @@ def test_lm_bound_curve_against_direct_computation():
     v *= 2.0 / np.abs(v).max()
     task = lang.natural_task(v, p_task=p0)
     xi = rng.standard_normal((40, 6))
-    p_t = th.lm_coverage_mixture(lang.p_context, p0, 0.5)
+    p_t = nt.coverage_mixture(lang.p_context, p0, 0.5)
     assert curve.gamma == pytest.approx(0.5) and curve.gamma_min == pytest.approx(lang.gamma(p0))
     np.testing.assert_allclose(curve.epsilon, eps, rtol=1e-8)
     tau = th.natural_task_loss(lang.p_next @ v - task.threshold, task.labels, p_t)
@@ -228,13 +229,13 @@ def test_lm_bound_curve_against_direct_computation():
         q = th.softmax_probs(np.eye(6), np.log(lang.p_next) + a * xi)
         assert loss == pytest.approx(th.natural_task_loss(q @ v - task.threshold, task.labels, p_t), rel=1e-12)
         assert gap == pytest.approx(p_t @ np.abs((q - lang.p_next) @ v), rel=1e-12)
-    np.testing.assert_allclose(curve.bound, th.lm_downstream_bound(tau, 2.0, curve.epsilon, 0.5))
+    np.testing.assert_allclose(curve.bound, nt.natural_task_bound(tau, 2.0, curve.epsilon, 0.5))
     testing.assert_bound(curve.loss, curve.bound, name="LM-T1")  # the theorem on the explorer's models
     testing.assert_bound(curve.loss - curve.tau, curve.gap, slack=1e-12, name="Lipschitz step")
     with pytest.raises(AssertionError):  # a bound without the sqrt(2/gamma) factor fails here
         testing.assert_bound(curve.gap, curve.B * np.sqrt(curve.epsilon) / 10, name="wrong constant")
     # B scales the margins only: tau falls with B, the labels (and epsilon) do not move
-    big = th.lm_bound_curve(eps, gamma=0.5, B=8.0, **kw)
+    big = explorers.lm_bound_curve(eps, gamma=0.5, B=8.0, **kw)
     assert big.tau < curve.tau
     np.testing.assert_allclose(big.epsilon, curve.epsilon)
     np.testing.assert_allclose(big.gap, 4 * curve.gap, rtol=1e-12)
@@ -243,10 +244,10 @@ def test_lm_bound_curve_against_direct_computation():
 def test_lm_bound_curve_bad_input():
     kw = dict(n_contexts=40, vocab=6, n_topics=3)
     with pytest.raises(ValueError, match="gamma"):
-        th.lm_bound_curve([0.1], gamma=1e-6, **kw)
+        explorers.lm_bound_curve([0.1], gamma=1e-6, **kw)
     with pytest.raises(ValueError, match="B"):
-        th.lm_bound_curve([0.1], B=0.0, **kw)
+        explorers.lm_bound_curve([0.1], B=0.0, **kw)
     with pytest.raises(ValueError, match="epsilons"):
-        th.lm_bound_curve([-0.1], **kw)
+        explorers.lm_bound_curve([-0.1], **kw)
     with pytest.raises(TypeError, match="seed"):
-        th.lm_bound_curve([0.1], seed=True, **kw)
+        explorers.lm_bound_curve([0.1], seed=True, **kw)

@@ -47,23 +47,9 @@ FLOOR_NAMES = {0: "0", 1: "1a (theory)", 2: "1b (data)", 3: "2", 4: "3", 5: "4"}
 #: lead deletes an entry when the fix is merged (``test_expected_violations_still_occur`` skips, naming the stale
 #: entries, and ``bench/package_report.py`` prints them); then deletes the list.
 EXPECTED: dict[str, str] = {
-    # helper `theory`: the *_curve functions that build data instances move to explorers
-    "upward: sslbook.theory.language_models -> sslbook.data.language (floor 1a (theory) imports 1b (data))": "theory",
-    "upward: sslbook.theory.self_prediction -> sslbook.data.self_prediction (floor 1a (theory) imports 1b (data))":
-        "theory",
-    "upward: sslbook.theory.spectral -> sslbook.data.augmentation_graph (floor 1a (theory) imports 1b (data))":
-        "theory",
-    "cycle: sslbook.data.language, sslbook.theory.language_models": "theory",
-    # helper `theory`: shared checks become public names in _validation
-    "private: sslbook.theory.curl_bounds imports sslbook.theory.curl._unpack": "theory",
-    "private: sslbook.data.latent_classes imports sslbook.theory.curl._check_rho": "theory",
-    "private: sslbook.data.latent_classes imports sslbook.theory.curl._check_supports": "theory",
     # helper `train`: train/ uses checkpoint's public checks
     "private: sslbook.train imports sslbook.checkpoint._check_generators": "train",
     "private: sslbook.train imports sslbook.checkpoint._check_path": "train",
-    # owned by no helper (lead): session.setup reads sslbook.__version__ from the package root, which imports
-    # session; fix: define __version__ in a floor-0 module (e.g. sslbook/_version.py) that both import
-    "cycle: sslbook, sslbook.session": "lead",
 }
 
 

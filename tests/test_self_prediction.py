@@ -220,7 +220,7 @@ def test_fit_pretext_bad_input():
 
 
 def test_aci_violation_curve_against_the_instance_structure():
-    from sslbook.theory import aci_violation_curve
+    from sslbook.explorers import aci_violation_curve
 
     v = np.array([0.0, 0.05, 0.2, 0.6, 1.0])
     curve = aci_violation_curve(v, signal2=0.8, seed=3)
@@ -252,7 +252,7 @@ def test_aci_violation_curve_against_the_instance_structure():
 
 
 def test_aci_violation_curve_bad_input():
-    from sslbook.theory import aci_violation_curve
+    from sslbook.explorers import aci_violation_curve
 
     with pytest.raises(ValueError, match="violations"):
         aci_violation_curve([0.2, 1.5])

@@ -163,7 +163,7 @@ def test_bad_input():
 
 
 def test_haochen_leak_curve_against_direct_computation():
-    from sslbook.theory import haochen_leak_curve
+    from sslbook.explorers import haochen_leak_curve
 
     leaks = [0.0, 0.01, 0.2]
     sizes = dict(natural_per_class=5, aug_per_class=4, aug_per_input=3)
@@ -189,7 +189,7 @@ def test_haochen_leak_curve_against_direct_computation():
 
 
 def test_haochen_leak_curve_bad_input():
-    from sslbook.theory import haochen_leak_curve
+    from sslbook.explorers import haochen_leak_curve
 
     with pytest.raises(ValueError, match="leaks"):
         haochen_leak_curve([1.0], 2)

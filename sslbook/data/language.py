@@ -18,6 +18,7 @@ from scipy.special import softmax
 
 from sslbook._shapes import Shape, bind_shapes, check_shapes
 from sslbook._validation import check_float, check_int, check_memory, check_rng
+from sslbook.theory.natural_tasks import coverage, excess_cross_entropy, next_word_cross_entropy
 
 _ATOL = 1e-9
 
@@ -279,8 +280,6 @@ class SyntheticLanguage:
         q : array_like, shape (S, V)
             The model's next-word distributions, one row per context.
         """
-        from sslbook.theory.language_models import next_word_cross_entropy
-
         return float(self.p_context @ next_word_cross_entropy(self.p_next, q))
 
     def epsilon(self, q: ArrayLike) -> float:
@@ -291,9 +290,7 @@ class SyntheticLanguage:
         q : array_like, shape (S, V)
             The model's next-word distributions.
         """
-        from sslbook.theory.language_models import lm_epsilon
-
-        return lm_epsilon(self.p_context, self.p_next, q)
+        return excess_cross_entropy(self.p_context, self.p_next, q)
 
     # ------------------------------------------------------------------------------------------------------------
     # downstream tasks
@@ -336,16 +333,14 @@ class SyntheticLanguage:
     def gamma(self, p_task: ArrayLike) -> float:
         r"""Coverage coefficient :math:`\gamma(p_{\mathcal T})=\min_{s:\,p_{\mathcal T}(s)>0}p_L(s)/p_{\mathcal T}(s)`.
 
-        See :func:`sslbook.theory.lm_gamma`.
+        See :func:`sslbook.theory.natural_tasks.coverage`.
 
         Parameters
         ----------
         p_task : array_like, shape (S,)
             The task's context distribution.
         """
-        from sslbook.theory.language_models import lm_gamma
-
-        return lm_gamma(p_task, self.p_context)
+        return coverage(p_task, self.p_context)
 
     def natural_task(
         self,

@@ -17,8 +17,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from sslbook._shapes import bind_shapes
-from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
-from sslbook.theory.curl import _check_rho, _check_supports, curl_tau, curl_tau_k
+from sslbook._validation import (
+    check_array,
+    check_class_distribution,
+    check_class_supports,
+    check_float,
+    check_int,
+    check_memory,
+    check_rng,
+)
+from sslbook.theory import curl
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,7 @@ class LatentClassModel:
         if points is not None:
             if sigma is not None:
                 raise ValueError("sigma must be None for finite classes")
-            pts, prs = _check_supports(points, probs, name="points")
+            pts, prs = check_class_supports(points, probs, name="points")
             self._kind = "finite"
             self._points, self._probs = pts, prs
             self._means = np.stack([p @ P for P, p in zip(pts, prs, strict=True)])
@@ -96,7 +104,7 @@ class LatentClassModel:
             self._kind = "gaussian"
             self._points = self._probs = None
             self._means = mu
-        self._rho = _check_rho(rho, self._means.shape[0])
+        self._rho = check_class_distribution(rho, self._means.shape[0])
         for a in (self._rho, self._means, *(self._points or ()), *(self._probs or ())):
             a.setflags(write=False)
 
@@ -225,12 +233,12 @@ class LatentClassModel:
     # ------------------------------------------------------------------------------------------------
 
     def tau(self) -> float:
-        r"""Collision probability :math:`\tau=\sum_c\rho(c)^2` (see :func:`sslbook.theory.curl_tau`)."""
-        return curl_tau(self._rho)
+        r"""Collision probability :math:`\tau=\sum_c\rho(c)^2` (see :func:`sslbook.theory.curl.tau`)."""
+        return curl.tau(self._rho)
 
     def tau_k(self, k: int) -> float:
-        r""":math:`\tau_k=1-\sum_c\rho(c)(1-\rho(c))^k` (see :func:`sslbook.theory.curl_tau_k`)."""
-        return curl_tau_k(self._rho, k)
+        r""":math:`\tau_k=1-\sum_c\rho(c)(1-\rho(c))^k` (see :func:`sslbook.theory.curl.tau_k`)."""
+        return curl.tau_k(self._rho, k)
 
     # ------------------------------------------------------------------------------------------------
     # representations

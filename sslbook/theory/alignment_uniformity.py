@@ -19,7 +19,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import ive, logsumexp
 
-from sslbook._validation import check_array, check_choice, check_float, check_int, check_same_length
+from sslbook._shapes import Shape, check_shapes
+from sslbook._validation import check_array, check_choice, check_float, check_int
 
 __all__ = ["circle_energy", "infonce_limit", "infonce_n_negatives", "uniform_circle_energy", "von_mises_energy"]
 
@@ -135,17 +136,11 @@ def von_mises_energy(kappa: float, t: float, *, method: str = "quadrature", grid
     return float(np.log(ive(0, 2 * t) + 2 * np.sum(ive(n, 2 * t) * ratio**2)))
 
 
-def _check_embeddings(anchors, positives, negatives):
-    a = check_array("anchors", anchors, ndim=2)
-    p = check_array("positives", positives, ndim=2)
-    ng = check_array("negatives", negatives, ndim=2)
-    if p.shape != a.shape:
-        raise ValueError(f"positives must have the shape of anchors {a.shape}, got {p.shape}")
-    if ng.shape[1] != a.shape[1]:
-        raise ValueError(f"negatives must have {a.shape[1]} columns, got {ng.shape[1]}")
-    return a, p, ng
+#: Positive pairs (f(x_i), f(y_i)) and a support of negatives, in the same embedding space.
+_PAIRS = {"anchors": "n d", "positives": "n d", "negatives": "m d"}
 
 
+@check_shapes(**_PAIRS, weights=Shape("m", simplex=True, optional=True, atol=1e-5 + 1e-10))
 def infonce_limit(anchors, positives, negatives, tau: float, *, weights=None) -> float:
     r"""The large-:math:`N` limit of the contrastive loss minus :math:`\log N` (Wang and Isola, Theorem 1).
 
@@ -173,21 +168,19 @@ def infonce_limit(anchors, positives, negatives, tau: float, *, weights=None) ->
     -------
     float
     """
-    a, p, ng = _check_embeddings(anchors, positives, negatives)
+    a, p, ng = anchors, positives, negatives
     tau = check_float("tau", tau, minimum=0.0, strict_min=True)
     if weights is None:
         logw = np.full(ng.shape[0], -np.log(ng.shape[0]))
-    else:
-        w = check_array("weights", weights, ndim=1)
-        if w.shape[0] != ng.shape[0] or np.any(w < 0) or not np.isclose(w.sum(), 1.0, atol=1e-10):
-            raise ValueError(f"weights must be {ng.shape[0]} probabilities summing to 1")
+    else:  # the simplex tolerance is that of np.isclose(sum, 1)
         with np.errstate(divide="ignore"):
-            logw = np.log(w)
+            logw = np.log(weights)
     align_term = -np.mean(np.sum(a * p, axis=1)) / tau
     uniform_term = np.mean(logsumexp(a @ ng.T / tau + logw[None, :], axis=1))
     return float(align_term + uniform_term)
 
 
+@check_shapes(**_PAIRS, neg_index=Shape("n N", dtype="int"))
 def infonce_n_negatives(anchors, positives, negatives, neg_index, tau: float) -> float:
     r"""The contrastive loss with :math:`N` explicit negatives per anchor, averaged over the anchors.
 
@@ -213,10 +206,8 @@ def infonce_n_negatives(anchors, positives, negatives, neg_index, tau: float) ->
     -------
     float
     """
-    a, p, ng = _check_embeddings(anchors, positives, negatives)
+    a, p, ng, idx = anchors, positives, negatives, neg_index
     tau = check_float("tau", tau, minimum=0.0, strict_min=True)
-    idx = check_array("neg_index", neg_index, ndim=2, dtype="int")
-    check_same_length(("anchors", "neg_index"), a, idx)
     if idx.size and (idx.min() < 0 or idx.max() >= ng.shape[0]):
         raise ValueError(f"neg_index must lie in [0, {ng.shape[0]})")
     pos = np.sum(a * p, axis=1) / tau

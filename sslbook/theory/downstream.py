@@ -9,6 +9,12 @@ import numpy as np
 
 from sslbook._validation import check_array, check_float, check_int
 
+__all__ = [
+    "mean_estimation_bound",
+    "mean_estimation_risk",
+    "ols_expected_excess_risk",
+]
+
 
 def ols_expected_excess_risk(p: int, n: int, sigma: float = 1.0) -> float:
     r"""Expected excess risk of least squares with Gaussian design.

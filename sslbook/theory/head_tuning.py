@@ -18,17 +18,21 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linprog
 
-from sslbook._validation import check_array, check_float, check_same_length
+from sslbook._shapes import Shape, check_shapes
+from sslbook._validation import check_float
+
+__all__ = [
+    "SeparationCertificate",
+    "balanced_threshold",
+    "best_threshold_error",
+    "head_error",
+    "rowspan_residual",
+    "separating_head_lp",
+    "solve_head",
+]
 
 
-def _check_B_mu(B: Any, mu: Any) -> tuple[np.ndarray, np.ndarray]:
-    B = check_array("B", B, ndim=2)
-    mu = check_array("mu", mu, ndim=1)
-    if mu.shape[0] != B.shape[1]:
-        raise ValueError(f"mu must have length m = {B.shape[1]} (columns of B), got {mu.shape[0]}")
-    return B, mu
-
-
+@check_shapes(B="n m", mu="m")
 def rowspan_residual(B: Any, mu: Any) -> float:
     r"""Distance from :math:`\mu` to the row space of :math:`B`, :math:`\min_b\|B^\top b-\mu\|_2`.
 
@@ -49,11 +53,11 @@ def rowspan_residual(B: Any, mu: Any) -> float:
     float
         :math:`\|(I-B^+B)\mu\|_2`.
     """
-    B, mu = _check_B_mu(B, mu)
     b = np.linalg.lstsq(B.T, mu, rcond=None)[0]
     return float(np.linalg.norm(B.T @ b - mu))
 
 
+@check_shapes(B="n m", mu="m")
 def solve_head(B: Any, mu: Any, *, tol: float = 1e-9) -> np.ndarray:
     r"""The minimum-norm head :math:`b` with :math:`b^\top B=\mu^\top` (so :math:`b^\top Bq=\mu^\top q` for all q).
 
@@ -78,7 +82,6 @@ def solve_head(B: Any, mu: Any, *, tol: float = 1e-9) -> np.ndarray:
     ValueError
         If :math:`\mu` is not in the row space of :math:`B` (no exact head exists).
     """
-    B, mu = _check_B_mu(B, mu)
     tol = check_float("tol", tol, minimum=0.0)
     b = np.linalg.lstsq(B.T, mu, rcond=None)[0]
     res = float(np.linalg.norm(B.T @ b - mu))
@@ -87,23 +90,23 @@ def solve_head(B: Any, mu: Any, *, tol: float = 1e-9) -> np.ndarray:
     return b
 
 
-def _check_features_labels(G: Any, y: Any, weights: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    G = check_array("G", G, ndim=2)
-    y = check_array("y", y, ndim=1, dtype="int")
-    check_same_length(("G", "y"), G, y)
+#: Labels in {0, 1} and optional non-negative weights, one per row of the features (or scores).
+_LABELS = Shape("n", dtype="int")
+_WEIGHTS = Shape("n", optional=True)
+
+
+def _labels_and_weights(y: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Check the 0/1 labels; the weights normalised to sum to 1 (uniform when None)."""
     if not np.all((y == 0) | (y == 1)):
         raise ValueError("y must hold labels in {0, 1}")
     if weights is None:
-        w = np.full(G.shape[0], 1.0 / G.shape[0])
-    else:
-        w = check_array("weights", weights, ndim=1)
-        check_same_length(("G", "weights"), G, w)
-        if np.any(w < 0) or w.sum() <= 0:
-            raise ValueError("weights must be non-negative with a positive sum")
-        w = w / w.sum()
-    return G, y, w
+        return np.full(y.shape[0], 1.0 / y.shape[0])
+    if np.any(weights < 0) or weights.sum() <= 0:
+        raise ValueError("weights must be non-negative with a positive sum")
+    return weights / weights.sum()
 
 
+@check_shapes(G="n k", y=_LABELS, b="k", weights=_WEIGHTS)
 def head_error(G: Any, y: Any, b: Any, *, c: float = 0.0, weights: Any = None) -> float:
     r"""Weighted 0-1 error of the head :math:`x\mapsto 1[b^\top G(x)+c\ge0]`.
 
@@ -127,15 +130,13 @@ def head_error(G: Any, y: Any, b: Any, *, c: float = 0.0, weights: Any = None) -
     float
         :math:`\sum_s w_s\,1[\hat y_s\ne y_s]`.
     """
-    G, y, w = _check_features_labels(G, y, weights)
-    b = check_array("b", b, ndim=1)
-    if b.shape[0] != G.shape[1]:
-        raise ValueError(f"b must have length {G.shape[1]} (columns of G), got {b.shape[0]}")
+    w = _labels_and_weights(y, weights)
     c = check_float("c", c)
     pred = (G @ b + c >= 0).astype(np.int64)
     return float(w[pred != y].sum())
 
 
+@check_shapes(scores="n", weights=_WEIGHTS)
 def balanced_threshold(scores: Any, weights: Any = None) -> float:
     r"""A threshold :math:`\theta` that splits the (weighted) scores as evenly as possible without touching any.
 
@@ -157,9 +158,8 @@ def balanced_threshold(scores: Any, weights: Any = None) -> float:
     float
         The threshold.
     """
-    s = check_array("scores", scores, ndim=1)
-    w = np.full(s.shape[0], 1.0) if weights is None else check_array("weights", weights, ndim=1)
-    check_same_length(("scores", "weights"), s, w)
+    s = scores
+    w = np.full(s.shape[0], 1.0) if weights is None else weights
     u, inv = np.unique(s, return_inverse=True)
     if u.shape[0] < 2:
         raise ValueError("scores must take at least two distinct values")
@@ -199,6 +199,7 @@ class SeparationCertificate:
     hull_point: np.ndarray | None
 
 
+@check_shapes(G="n k", y=_LABELS)
 def separating_head_lp(G: Any, y: Any) -> SeparationCertificate:
     r"""Decide by linear programming whether a linear head separates the labels, with a certificate either way.
 
@@ -221,7 +222,7 @@ def separating_head_lp(G: Any, y: Any) -> SeparationCertificate:
     -------
     SeparationCertificate
     """
-    G, y, _ = _check_features_labels(G, y, None)
+    _labels_and_weights(y, None)
     if y.min() == y.max():
         raise ValueError("y must contain both labels")
     s = 2.0 * y - 1.0
@@ -246,6 +247,7 @@ def separating_head_lp(G: Any, y: Any) -> SeparationCertificate:
     return SeparationCertificate(False, None, None, lam, residual, hull)
 
 
+@check_shapes(scores="n", y=_LABELS, weights=_WEIGHTS)
 def best_threshold_error(scores: Any, y: Any, weights: Any = None, *, decimals: int | None = None) -> float:
     r"""Smallest weighted 0-1 error of a one-dimensional threshold rule :math:`1[a\,s+c\ge0]` (any a, c).
 
@@ -271,8 +273,8 @@ def best_threshold_error(scores: Any, y: Any, weights: Any = None, *, decimals: 
     float
         The minimal error.
     """
-    s = check_array("scores", scores, ndim=1)
-    _, y, w = _check_features_labels(s[:, None], y, weights)
+    s = scores
+    w = _labels_and_weights(y, weights)
     if decimals is not None:
         s = np.round(s, int(decimals))
     u, inv = np.unique(s, return_inverse=True)

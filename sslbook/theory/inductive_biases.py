@@ -4,8 +4,8 @@ Two views of the same spectral contrastive loss
 :math:`L_{spec}(f)=-2\,\mathbb E_{(x,x^+)}[f(x)^\top f(x^+)]+\mathbb E_{x,x'}[(f(x)^\top f(x'))^2]`:
 
 * over **all functions** it only sees the augmentation graph; when augmentation sets are disjoint the graph
-  splits into one component per natural input (:func:`augmentation_components`), every component carries a
-  unit eigenvalue, and function-class-agnostic guarantees are vacuous;
+  splits into one component per natural input, every component carries a unit eigenvalue, and
+  function-class-agnostic guarantees are vacuous (:mod:`sslbook.theory.components`);
 * over **linear maps** :math:`f(x)=Wx` it only sees :math:`\Sigma=\mathbb E[xx^\top]` and
   :math:`\Sigma_+=\mathbb E[x(x^+)^\top]` through :math:`\mathbf M=\Sigma^{-1/2}\Sigma_+\Sigma^{-1/2}`
   (:func:`linear_aug_matrix`), and the spectral gap of :math:`\mathbf M` gives a guarantee
@@ -19,26 +19,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
+from sslbook._shapes import check_shapes
 from sslbook._validation import check_array, check_float, check_int
 
 __all__ = [
-    "ComponentSpectra",
     "LinearClassBound",
     "LinearSpectralSolution",
-    "augmentation_components",
     "best_linear_probe_residual",
     "davis_kahan_bound",
     "estimate_aug_moments",
-    "feature_bayes_error",
-    "invariant_spectral_loss",
     "linear_aug_matrix",
     "linear_class_bound",
     "linear_spectral_loss",
     "spectral_linear_closed_form",
-    "spectral_loss_finite",
     "subspace_miss",
 ]
 
@@ -206,6 +200,7 @@ def linear_class_bound(a, M, k: int) -> LinearClassBound:
     return LinearClassBound(residual=residual, energy=energy, gap=gap, bound=float(bound))
 
 
+@check_shapes(a="D", W="k D", sigma="D D")
 def best_linear_probe_residual(a, W, sigma) -> float:
     r"""Population squared error of the best linear probe on :math:`f(x)=W\phi(x)` for
     :math:`g(x)=a^\top\Sigma^{-1/2}\phi(x)`, from the normal equations (no eigendecomposition of M):
@@ -222,11 +217,6 @@ def best_linear_probe_residual(a, W, sigma) -> float:
         Positive definite.
     """
     S = _check_cov("sigma", sigma, pd=True)
-    D = S.shape[0]
-    a = check_array("a", a, ndim=1)
-    W = check_array("W", W, ndim=2)
-    if a.shape != (D,) or W.shape[1] != D:
-        raise ValueError(f"a must have shape ({D},) and W {D} columns, got {a.shape} and {W.shape}")
     w, U = np.linalg.eigh(S)
     b = W @ ((U * np.sqrt(w)) @ U.T) @ a
     G = W @ S @ W.T
@@ -300,6 +290,7 @@ def davis_kahan_bound(excess, eigenvalues, k: int) -> float:
     return float(max(excess, 0.0) / gap2)
 
 
+@check_shapes(x="n D", x_pos="n D")
 def estimate_aug_moments(x, x_pos, *, symmetric: bool = False) -> tuple[np.ndarray, np.ndarray]:
     r"""Sample estimates of :math:`\Sigma` and :math:`\Sigma_+` from :math:`n` positive pairs.
 
@@ -316,10 +307,6 @@ def estimate_aug_moments(x, x_pos, *, symmetric: bool = False) -> tuple[np.ndarr
         Anchors and positives.
     symmetric : bool
     """
-    x = check_array("x", x, ndim=2)
-    x_pos = check_array("x_pos", x_pos, ndim=2)
-    if x.shape != x_pos.shape:
-        raise ValueError(f"x_pos must have the shape of x {x.shape}, got {x_pos.shape}")
     if not isinstance(symmetric, bool):
         raise TypeError(f"symmetric must be a bool, got {type(symmetric).__name__}")
     n = x.shape[0]
@@ -327,157 +314,3 @@ def estimate_aug_moments(x, x_pos, *, symmetric: bool = False) -> tuple[np.ndarr
     Sp = (C + C.T) / 2
     S = (x.T @ x + x_pos.T @ x_pos) / (2 * n) if symmetric else x.T @ x / n
     return S, Sp
-
-
-# ----------------------------------------------------------------------------------------------------
-# All functions: the augmentation graph, component by component
-# ----------------------------------------------------------------------------------------------------
-
-
-def _check_graph(p_bar, aug):
-    p = check_array("p_bar", p_bar, ndim=1)
-    if np.any(p < 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
-        raise ValueError("p_bar must be a probability vector")
-    A = sparse.csr_matrix(check_array("aug", aug, ndim=2)) if not sparse.issparse(aug) else aug.tocsr()
-    if A.shape[0] != p.size:
-        raise ValueError(f"aug must have {p.size} rows (one per natural input), got {A.shape[0]}")
-    if A.nnz and (A.data.min() < 0 or not np.all(np.isfinite(A.data))):
-        raise ValueError("aug must have non-negative finite entries")
-    if not np.allclose(np.asarray(A.sum(axis=1)).ravel(), 1.0, rtol=0, atol=1e-9):
-        raise ValueError("aug must have rows summing to 1 (one augmentation distribution per natural input)")
-    return p, A.astype(np.float64)
-
-
-@dataclass(frozen=True)
-class ComponentSpectra:
-    r"""Connected components of an augmentation graph and the spectrum of :math:`\bar A` on each."""
-
-    labels: np.ndarray  #: (X,) component of each augmented point
-    n_components: int
-    eigenvalues: list  #: one array per component, descending
-    unit_multiplicity: int  #: number of eigenvalues of :math:`\bar A` equal to 1 (to 1e-10)
-
-    def top(self, k: int) -> np.ndarray:
-        """The ``k`` largest eigenvalues of :math:`\\bar A` over all components, descending."""
-        allv = np.sort(np.concatenate(self.eigenvalues))[::-1]
-        return allv[:k]
-
-
-def augmentation_components(p_bar, aug) -> ComponentSpectra:
-    r"""Split the augmentation graph into connected components and diagonalize :math:`\bar A` on each.
-
-    Edge weights :math:`w_{xx'}=\sum_{\bar x}p(\bar x)\mathcal A(x\mid\bar x)\mathcal A(x'\mid\bar x)`,
-    :math:`w_x=\sum_{x'}w_{xx'}`, :math:`\bar A=D^{-1/2}WD^{-1/2}`; :math:`\bar A` is block diagonal over the
-    components, so its spectrum is the union of the blocks' spectra. Augmented points of zero weight are dropped.
-
-    See: Chapter "Why inductive biases are unavoidable", "All functions: the graph falls apart".
-
-    Parameters
-    ----------
-    p_bar : array_like, shape (N,)
-        Probabilities of the natural inputs.
-    aug : array_like or scipy.sparse matrix, shape (N, X)
-        Row :math:`\bar x` is the augmentation distribution :math:`\mathcal A(\cdot\mid\bar x)`.
-    """
-    p, A = _check_graph(p_bar, aug)
-    W = (A.T @ sparse.diags(p) @ A).tocsr()
-    w = np.asarray(W.sum(axis=1)).ravel()
-    keep = np.flatnonzero(w > 0)
-    W = W[keep][:, keep]
-    w = w[keep]
-    n_comp, lab = connected_components(W, directed=False)
-    dinv = 1.0 / np.sqrt(w)
-    Abar = sparse.diags(dinv) @ W @ sparse.diags(dinv)
-    order = np.argsort(lab, kind="stable")
-    bounds = np.searchsorted(lab[order], np.arange(n_comp + 1))
-    eigs = []
-    Abar = Abar.tocsr()
-    for c in range(n_comp):
-        idx = order[bounds[c] : bounds[c + 1]]
-        block = Abar[idx][:, idx].toarray()
-        eigs.append(np.linalg.eigvalsh((block + block.T) / 2)[::-1])
-    labels = np.full(A.shape[1], -1, dtype=np.int64)
-    labels[keep] = lab
-    unit = int(sum(np.sum(np.abs(e - 1.0) < 1e-10) for e in eigs))
-    return ComponentSpectra(labels=labels, n_components=int(n_comp), eigenvalues=eigs, unit_multiplicity=unit)
-
-
-def spectral_loss_finite(p_bar, aug, F) -> float:
-    r"""Exact spectral contrastive loss of a function on a finite augmentation model.
-
-    .. math:: L_{spec}(f)=-2\sum_{\bar x}p(\bar x)\,\|m_f(\bar x)\|^2+\Big\|\sum_xw_xf(x)f(x)^\top\Big\|_F^2,
-              \qquad m_f(\bar x)=\sum_x\mathcal A(x\mid\bar x)f(x),\ w_x=\sum_{\bar x}p(\bar x)\mathcal A(x\mid\bar x).
-
-    See: Chapter "Why inductive biases are unavoidable", "All functions: the graph falls apart".
-
-    Parameters
-    ----------
-    p_bar : array_like, shape (N,)
-    aug : array_like or scipy.sparse matrix, shape (N, X)
-        As in :func:`augmentation_components`.
-    F : array_like, shape (X, k)
-        :math:`f` evaluated at every augmented point.
-    """
-    p, A = _check_graph(p_bar, aug)
-    F = check_array("F", F, ndim=2)
-    if F.shape[0] != A.shape[1]:
-        raise ValueError(f"F must have {A.shape[1]} rows (one per augmented point), got {F.shape[0]}")
-    m = A @ F  # (N, k)
-    w = np.asarray(A.T @ p).ravel()
-    S = (F * w[:, None]).T @ F
-    return float(-2.0 * np.sum(p[:, None] * m * m) + np.sum(S * S))
-
-
-def invariant_spectral_loss(F, p=None) -> float:
-    r"""Spectral loss of a function that is constant on each augmentation set, :math:`f(x)=h(\bar x)`:
-    :math:`L_{spec}=-2\operatorname{tr}\Sigma_h+\|\Sigma_h\|_F^2` with :math:`\Sigma_h=\mathbb E_{\bar x}hh^\top`.
-
-    See: Chapter "Why inductive biases are unavoidable", "Two minimizers".
-
-    Parameters
-    ----------
-    F : array_like, shape (N, k)
-        :math:`h` at every natural input.
-    p : array_like, shape (N,), optional
-        Probabilities of the natural inputs (default uniform).
-    """
-    F = check_array("F", F, ndim=2)
-    if p is None:
-        p = np.full(F.shape[0], 1.0 / F.shape[0])
-    p = check_array("p", p, ndim=1)
-    if p.shape != (F.shape[0],) or np.any(p < 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
-        raise ValueError(f"p must be a probability vector of length {F.shape[0]}")
-    S = (F * p[:, None]).T @ F
-    return float(-2.0 * np.trace(S) + np.sum(S * S))
-
-
-def feature_bayes_error(F, labels, p=None) -> float:
-    r"""Smallest error of *any* classifier of the features on a finite population:
-    :math:`\sum_v\min_c P(f=v,\,y=c)^{\complement}` — for each distinct feature value :math:`v`, the
-    probability mass of all labels but the most likely one.
-
-    See: Chapter "Why inductive biases are unavoidable", "Two minimizers".
-
-    Parameters
-    ----------
-    F : array_like, shape (N, k)
-        Features of each population point.
-    labels : array_like of int, shape (N,)
-    p : array_like, shape (N,), optional
-        Probabilities of the points (default uniform).
-    """
-    F = check_array("F", F, ndim=2)
-    y = check_array("labels", labels, ndim=1, dtype="int")
-    if y.shape[0] != F.shape[0]:
-        raise ValueError(f"labels must have {F.shape[0]} entries, got {y.shape[0]}")
-    if p is None:
-        p = np.full(F.shape[0], 1.0 / F.shape[0])
-    p = check_array("p", p, ndim=1)
-    if p.shape != (F.shape[0],) or np.any(p < 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
-        raise ValueError(f"p must be a probability vector of length {F.shape[0]}")
-    _, groups = np.unique(np.round(F, 12), axis=0, return_inverse=True)
-    groups = groups.ravel()
-    classes = np.unique(y)
-    mass = np.zeros((groups.max() + 1, classes.size))
-    np.add.at(mass, (groups, np.searchsorted(classes, y)), p)
-    return float(np.sum(mass.sum(axis=1) - mass.max(axis=1)))

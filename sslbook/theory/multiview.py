@@ -12,19 +12,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sslbook._shapes import Shape, check_shapes
 from sslbook._validation import check_array, check_float, check_int, check_rng, check_work
+
+__all__ = [
+    "CCAResult",
+    "RedundancyQuantities",
+    "alternating_conditional_expectations",
+    "cca_objective",
+    "conditional_expectation_operator",
+    "density_ratio",
+    "landmark_predictor",
+    "landmark_variance",
+    "projection_residual",
+    "redundancy",
+    "whitened_cca",
+]
 
 _POS_TOL = 1e-300
 
 
-def _check_joint(name: str, joint, ndim: int) -> np.ndarray:
-    p = check_array(name, joint, ndim=ndim)
-    if np.any(p < 0):
-        raise ValueError(f"{name} must be non-negative")
-    total = p.sum()
-    if not np.isclose(total, 1.0, rtol=0, atol=1e-9):
-        raise ValueError(f"{name} must sum to 1, got {total:.12g}")
-    return p
+#: A joint probability table of two variables (the whole table sums to 1), and of three (X, Z, Y).
+_JOINT2 = Shape("n1 n2", simplex=True, axis=None)
+_JOINT3 = Shape("nx nz k", simplex=True, axis=None)
 
 
 def _check_pair_marginals(name: str, p12: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -34,6 +44,7 @@ def _check_pair_marginals(name: str, p12: np.ndarray) -> tuple[np.ndarray, np.nd
     return p1, p2
 
 
+@check_shapes(p12=_JOINT2)
 def conditional_expectation_operator(p12) -> np.ndarray:
     r"""Matrix of the conditional-expectation operator :math:`T:g\mapsto\mathbb E[g(X_2)\mid X_1]`.
 
@@ -52,7 +63,6 @@ def conditional_expectation_operator(p12) -> np.ndarray:
     -------
     numpy.ndarray, shape (n1, n2)
     """
-    p12 = _check_joint("p12", p12, 2)
     p1, _ = _check_pair_marginals("p12", p12)
     return p12 / p1[:, None]
 
@@ -78,6 +88,7 @@ class CCAResult:
     psi2: np.ndarray
 
 
+@check_shapes(p12=_JOINT2)
 def whitened_cca(p12, k: int) -> CCAResult:
     r"""Closed-form whitened (nonlinear) CCA on finite alphabets, including the trivial pair.
 
@@ -103,7 +114,6 @@ def whitened_cca(p12, k: int) -> CCAResult:
     -------
     CCAResult
     """
-    p12 = _check_joint("p12", p12, 2)
     p1, p2 = _check_pair_marginals("p12", p12)
     k = check_int("k", k, minimum=1, maximum=min(p12.shape))
     s1, s2 = np.sqrt(p1), np.sqrt(p2)
@@ -117,6 +127,7 @@ def whitened_cca(p12, k: int) -> CCAResult:
     return CCAResult(sigma=sigma[:k].copy(), psi1=psi1, psi2=psi2)
 
 
+@check_shapes(p12=_JOINT2, psi1="n1 k", psi2="n2 k")
 def cca_objective(p12, psi1, psi2) -> float:
     r"""The whitened CCA objective :math:`\mathbb E\langle\psi_1(X_1),\psi_2(X_2)\rangle
     =\operatorname{tr}(\psi_1^\top P_{12}\psi_2)`.
@@ -134,11 +145,6 @@ def cca_objective(p12, psi1, psi2) -> float:
     psi2 : array_like, shape (n2, k)
         Features of view 2.
     """
-    p12 = _check_joint("p12", p12, 2)
-    psi1 = check_array("psi1", psi1, ndim=2)
-    psi2 = check_array("psi2", psi2, ndim=2)
-    if psi1.shape[0] != p12.shape[0] or psi2.shape[0] != p12.shape[1] or psi1.shape[1] != psi2.shape[1]:
-        raise ValueError(f"psi1 {psi1.shape} and psi2 {psi2.shape} do not match p12 {p12.shape}")
     return float(np.trace(psi1.T @ p12 @ psi2))
 
 
@@ -149,6 +155,7 @@ def _whiten(psi: np.ndarray, p: np.ndarray) -> np.ndarray:
     return Q / s[:, None]
 
 
+@check_shapes(p12=_JOINT2)
 def alternating_conditional_expectations(p12, k: int, n_iter: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
     r"""Alternating conditional expectations (ACE): block power iteration for the top-:math:`k` CCA pairs.
 
@@ -179,7 +186,6 @@ def alternating_conditional_expectations(p12, k: int, n_iter: int, rng=None) -> 
     psi1 : numpy.ndarray, shape (n1, k)
     psi2 : numpy.ndarray, shape (n2, k)
     """
-    p12 = _check_joint("p12", p12, 2)
     p1, p2 = _check_pair_marginals("p12", p12)
     k = check_int("k", k, minimum=1, maximum=min(p12.shape))
     n_iter = check_int("n_iter", n_iter, minimum=0)
@@ -231,6 +237,7 @@ def projection_residual(A, B, *, rtol: float = 1e-10) -> float:
     return float(np.linalg.norm(R, 2))
 
 
+@check_shapes(p_xz=_JOINT2)
 def density_ratio(p_xz) -> np.ndarray:
     r"""Density ratio :math:`r(x,z)=\dfrac{P(x,z)}{P(x)P(z)}` of a finite two-view joint.
 
@@ -244,7 +251,7 @@ def density_ratio(p_xz) -> np.ndarray:
     p_xz : array_like, shape (nx, nz)
         Joint probabilities with positive marginals.
     """
-    p = _check_joint("p_xz", p_xz, 2)
+    p = p_xz
     px, pz = _check_pair_marginals("p_xz", p)
     return p / np.outer(px, pz)
 
@@ -317,6 +324,7 @@ def _y_values(y_values, k: int) -> np.ndarray:
     return v.reshape(k, -1)
 
 
+@check_shapes(joint=_JOINT3)
 def redundancy(joint, y_values=None, g=None) -> RedundancyQuantities:
     r"""Exact redundancy constants and the errors of the one-view predictor :math:`g=\mathbb E[\mathbb E[Y|Z]|X]`.
 
@@ -337,7 +345,7 @@ def redundancy(joint, y_values=None, g=None) -> RedundancyQuantities:
     g : array_like, shape (nx,) or (nx, q), optional
         A predictor of :math:`Y` from :math:`x` to score instead of :math:`\mathbb E[\mathbb E[Y|Z]|X]`.
     """
-    p = _check_joint("joint", joint, 3)
+    p = joint
     pxz = p.sum(axis=2)
     px, pz = _check_pair_marginals("joint", pxz)
     v = _y_values(y_values, p.shape[2])

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from sslbook._validation import check_array, check_float, check_int, check_simplex
+from sslbook._shapes import Shape, check_shapes
+from sslbook._validation import check_array, check_float, check_int
 
 __all__ = [
     "QuadEmbeddings",
@@ -32,28 +33,19 @@ __all__ = [
 ]
 
 
-def _distributions(name: str, p: ArrayLike) -> np.ndarray:
-    return check_simplex(name, p, ndim=2)
+#: The context distribution p_L, the next-word distributions p*_s, the word embeddings.
+_CONTEXTS = Shape("S", simplex=True)
+_NEXT_WORDS = Shape("S V", simplex=True)
+_PHI = "d V"
 
 
-def _context_probs(p_context: ArrayLike, n: int) -> np.ndarray:
-    w = check_array("p_context", p_context, ndim=1)
-    if w.shape[0] != n:
-        raise ValueError(f"p_context must have one entry per context ({n}), got {w.shape[0]}")
-    if np.any(w < 0) or not np.isclose(w.sum(), 1.0, rtol=0, atol=1e-9):
-        raise ValueError("p_context must be non-negative and sum to 1")
-    return w
-
-
-def _embeddings(Phi: ArrayLike, V: int | None = None) -> np.ndarray:
-    Phi = check_array("Phi", Phi, ndim=2)
-    if V is not None and Phi.shape[1] != V:
-        raise ValueError(f"Phi must have shape (d, V) with V = {V} words, got {Phi.shape}")
+def _full_row_rank(Phi: np.ndarray) -> np.ndarray:
     if np.linalg.matrix_rank(Phi) < Phi.shape[0]:
         raise ValueError(f"Phi must have full row rank d = {Phi.shape[0]} (Phi Phi^T invertible)")
     return Phi
 
 
+@check_shapes(theta="S d", Phi=_PHI, p_next=_NEXT_WORDS)
 def quad_loss(theta: ArrayLike, Phi: ArrayLike, p_next: ArrayLike) -> np.ndarray:
     r"""Per-context Quad loss :math:`\ell_{quad,s}(\theta,\Phi)=-\theta^\top\Phi p^*_s+\frac12\|\Phi^\top\theta\|^2`.
 
@@ -75,16 +67,11 @@ def quad_loss(theta: ArrayLike, Phi: ArrayLike, p_next: ArrayLike) -> np.ndarray
     -------
     numpy.ndarray, shape (S,)
     """
-    theta = check_array("theta", theta, ndim=2)
-    Phi = check_array("Phi", Phi, ndim=2)
-    p = _distributions("p_next", p_next)
-    if theta.shape != (p.shape[0], Phi.shape[0]) or Phi.shape[1] != p.shape[1]:
-        raise ValueError(f"theta, Phi and p_next must have shapes (S, d), (d, V), (S, V); got {theta.shape}, "
-                         f"{Phi.shape}, {p.shape}")
     logits = theta @ Phi
-    return -np.sum(logits * p, axis=1) + 0.5 * np.sum(logits**2, axis=1)
+    return -np.sum(logits * p_next, axis=1) + 0.5 * np.sum(logits**2, axis=1)
 
 
+@check_shapes(Phi=_PHI, p_next=_NEXT_WORDS)
 def quad_closed_form(Phi: ArrayLike, p_next: ArrayLike) -> np.ndarray:
     r"""The Quad-optimal features :math:`f^*(s)=(\Phi\Phi^\top)^{-1}\Phi p^*_s`, one row per context.
 
@@ -102,9 +89,8 @@ def quad_closed_form(Phi: ArrayLike, p_next: ArrayLike) -> np.ndarray:
     -------
     numpy.ndarray, shape (S, d)
     """
-    p = _distributions("p_next", p_next)
-    Phi = _embeddings(Phi, p.shape[1])
-    return np.linalg.solve(Phi @ Phi.T, Phi @ p.T).T
+    Phi = _full_row_rank(Phi)
+    return np.linalg.solve(Phi @ Phi.T, Phi @ p_next.T).T
 
 
 def quad_excess(theta: ArrayLike, Phi: ArrayLike, p_next: ArrayLike) -> np.ndarray:
@@ -130,6 +116,7 @@ def quad_excess(theta: ArrayLike, Phi: ArrayLike, p_next: ArrayLike) -> np.ndarr
     return quad_loss(theta, Phi, p_next) - quad_loss(star, Phi, p_next)
 
 
+@check_shapes(p_context=_CONTEXTS, p_next=_NEXT_WORDS)
 def quad_omega(p_context: ArrayLike, p_next: ArrayLike) -> np.ndarray:
     r"""Second-moment matrix of the next-word distributions :math:`\Omega=\mathbb E_{s\sim p_L}[p^*_sp^{*\top}_s]`.
 
@@ -146,11 +133,10 @@ def quad_omega(p_context: ArrayLike, p_next: ArrayLike) -> np.ndarray:
     numpy.ndarray, shape (V, V)
         Symmetric positive semi-definite.
     """
-    p = _distributions("p_next", p_next)
-    w = _context_probs(p_context, p.shape[0])
-    return (p * w[:, None]).T @ p
+    return (p_next * p_context[:, None]).T @ p_next
 
 
+@check_shapes(Phi=_PHI, p_context=_CONTEXTS, p_next=_NEXT_WORDS)
 def quad_optimal_value(Phi: ArrayLike, p_context: ArrayLike, p_next: ArrayLike) -> float:
     r"""Optimal Quad pre-training loss for fixed embeddings, :math:`\min_f\mathbb E_{s}\ell_{quad,s}(f(s),\Phi)`.
 
@@ -172,7 +158,7 @@ def quad_optimal_value(Phi: ArrayLike, p_context: ArrayLike, p_next: ArrayLike) 
     float
     """
     omega = quad_omega(p_context, p_next)
-    Phi = _embeddings(Phi, omega.shape[0])
+    Phi = _full_row_rank(Phi)
     projector = Phi.T @ np.linalg.solve(Phi @ Phi.T, Phi)
     return float(-0.5 * np.trace(projector @ omega))
 
@@ -187,6 +173,7 @@ class QuadEmbeddings:
     gap: float  #: lambda_d - lambda_{d+1} (0 when d = V); the top-d eigenspace is unique iff gap > 0
 
 
+@check_shapes(p_context=_CONTEXTS, p_next=_NEXT_WORDS)
 def quad_optimal_embeddings(p_context: ArrayLike, p_next: ArrayLike, d: int) -> QuadEmbeddings:
     r"""Optimal Quad pre-training over features *and* embeddings (Ky Fan).
 

@@ -12,7 +12,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sslbook._shapes import check_shapes
 from sslbook._validation import check_array, check_psd
+
+__all__ = [
+    "ACIBound",
+    "aci_bound",
+    "approximation_error",
+    "conditional_mean_map",
+    "eps_ci",
+    "linear_prediction_error",
+    "partial_covariance",
+]
 
 
 def _check_cov(cov) -> np.ndarray:
@@ -113,6 +124,7 @@ def conditional_mean_map(cov, target, given) -> np.ndarray:
         raise ValueError("given: the block Sigma_GG must be invertible") from None
 
 
+@check_shapes(W="k m", target_map="k d", feature_map="m d", cov_x="d d")
 def linear_prediction_error(W, target_map, feature_map, cov_x) -> float:
     r"""Population error :math:`\mathbb E\|f^*(X)-W\psi(X)\|^2=\mathrm{tr}\big((F-WM)\Sigma_X(F-WM)^\top\big)` of
     the linear predictor :math:`W\psi`, for :math:`f^*(x)=Fx`, :math:`\psi(x)=Mx`, :math:`\mathbb E[XX^\top]=
@@ -133,19 +145,12 @@ def linear_prediction_error(W, target_map, feature_map, cov_x) -> float:
     -------
     float
     """
-    W = check_array("W", W, ndim=2)
-    F = check_array("target_map", target_map, ndim=2)
-    M = check_array("feature_map", feature_map, ndim=2)
-    S = check_psd("cov_x", cov_x)
-    d = F.shape[1]
-    if M.shape[1] != d or S.shape != (d, d):
-        raise ValueError(f"feature_map must have {d} columns and cov_x shape {(d, d)}")
-    if W.shape != (F.shape[0], M.shape[0]):
-        raise ValueError(f"W must have shape {(F.shape[0], M.shape[0])}, got {W.shape}")
+    F, M, S = target_map, feature_map, check_psd("cov_x", cov_x)
     D = F - W @ M
     return float(np.trace(D @ S @ D.T))
 
 
+@check_shapes(target_map="k d", feature_map="m d", cov_x="d d")
 def approximation_error(target_map, feature_map, cov_x) -> float:
     r"""Approximation error :math:`e_{apx}(\psi)=\min_W\mathbb E\|f^*(X)-W\psi(X)\|^2` for linear
     :math:`f^*(x)=Fx` and features :math:`\psi(x)=Mx`: the minimiser is
@@ -163,11 +168,7 @@ def approximation_error(target_map, feature_map, cov_x) -> float:
     -------
     float
     """
-    F = check_array("target_map", target_map, ndim=2)
-    M = check_array("feature_map", feature_map, ndim=2)
-    S = check_psd("cov_x", cov_x)
-    if M.shape[1] != F.shape[1] or S.shape != (F.shape[1],) * 2:
-        raise ValueError(f"feature_map must have {F.shape[1]} columns and cov_x shape {(F.shape[1],) * 2}")
+    F, M, S = target_map, feature_map, check_psd("cov_x", cov_x)
     W = F @ S @ M.T @ np.linalg.pinv(M @ S @ M.T)
     return max(linear_prediction_error(W, F, M, S), 0.0)
 
@@ -235,66 +236,4 @@ def aci_bound(cov, y, ybar, x1, x2) -> ACIBound:
         error_pinv_closed_form=float(np.linalg.norm(A_pinv @ P21 @ _inv_sqrt(S11)) ** 2),
         bound=eps**2 / float(svals.min()) ** 2,
         identity_residual=float(identity),
-    )
-
-
-@dataclass(frozen=True)
-class ACICurve:
-    r"""The approximate-CI bound along a CI violation scaled by :math:`v` (see :func:`aci_violation_curve`)."""
-
-    violation: np.ndarray  #: the scale v of the noise cross-covariance C_12 = v U V^T
-    eps_ci: np.ndarray  #: epsilon_CI at each v (proportional to v)
-    sigma_min_A: float  #: smallest singular value of A (does not depend on v)
-    e_apx: np.ndarray  #: exact approximation error of the pretext optimum psi*
-    bound: np.ndarray  #: eps_ci^2 / sigma_min(A)^2
-
-
-def aci_violation_curve(violations, *, signal2: float = 1.0, k: int = 2, m: int = 2, d1: int = 12, d2: int = 5,
-                        seed: int = 0) -> ACICurve:
-    r"""The CI violation :math:`\epsilon_{CI}`, the exact approximation error :math:`e_{apx}(\psi^*)` and the bound
-    :math:`\epsilon_{CI}^2/\sigma_{\min}(A)^2` for one linear-Gaussian instance whose noise cross-covariance is
-    scaled by each :math:`v` in ``violations``.
-
-    The instance is :meth:`sslbook.data.LinearGaussianACI.random` drawn with the integer ``seed``, so that
-    :math:`B_1, B_2, U, V` are the same for every :math:`v` (only :math:`C_{12}=v\,UV^\top` changes); every value
-    is a closed form of its covariance (:func:`aci_bound`).
-
-    See: Chapter "Predicting what you already know", Theorem "Approximate CI" (the explorer of that chapter).
-
-    Parameters
-    ----------
-    violations : float or sequence of float
-        Values of :math:`v` in :math:`[0,1]`.
-    signal2 : float
-        Scale of :math:`B_2`; small values make :math:`\sigma_{\min}(A)` small and the bound loose.
-    k, m, d1, d2 : int
-        Dimensions of :math:`Y`, :math:`Z`, :math:`X_1`, :math:`X_2` (:math:`d_2\ge k+m`, so that :math:`A` can
-        have full column rank).
-    seed : int
-        Seed of the instance.
-
-    Returns
-    -------
-    ACICurve
-    """
-    from sslbook.data.self_prediction import LinearGaussianACI  # lazy: sslbook.data imports sslbook.theory
-
-    v = np.atleast_1d(check_array("violations", violations, ndim=(0, 1), min_rows=0))
-    if v.size == 0 or np.any(v < 0) or np.any(v > 1):
-        raise ValueError("violations must be a non-empty sequence of values in [0, 1]")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    results = []
-    for value in v:
-        inst = LinearGaussianACI.random(k, m, d1, d2, violation=float(value), signal2=signal2, rng=int(seed))
-        b = inst.blocks
-        results.append(aci_bound(inst.cov, b["Y"], b["Ybar"], b["X1"], b["X2"]))
-    return ACICurve(
-        violation=v,
-        eps_ci=np.array([r.eps_ci for r in results]),
-        sigma_min_A=results[0].sigma_min_A,
-        e_apx=np.array([r.e_apx for r in results]),
-        bound=np.array([r.bound for r in results]),
     )

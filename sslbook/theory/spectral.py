@@ -15,7 +15,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sslbook._shapes import Shape, bind_shapes
 from sslbook._validation import check_array, check_int
+
+__all__ = [
+    "HaoChenBound",
+    "LowRankPSD",
+    "SpectralSolution",
+    "dirichlet_energy",
+    "eckart_young",
+    "graph_laplacian_spectrum",
+    "haochen_bound",
+    "normalized_adjacency",
+    "spectral_closed_form",
+    "spectral_loss",
+    "spectral_loss_matrix",
+]
 
 
 def _weights(graph_or_W) -> np.ndarray:
@@ -308,17 +323,15 @@ def haochen_bound(graph, y_hat, k: int, *, labels=None) -> HaoChenBound:
             raise TypeError(f"graph must have attribute {attr!r} (an AugmentationGraph), got {type(graph).__name__}")
     W = _weights(graph)
     N = W.shape[0]
-    p_bar = check_array("graph.p_bar", graph.p_bar, ndim=1)
-    A = check_array("graph.A", graph.A, ndim=2)
     labels = getattr(graph, "labels", None) if labels is None else labels
     if labels is None:
         raise ValueError("labels must be given when the graph has none")
-    labels = check_array("labels", labels, ndim=1, dtype="int")
-    if labels.shape[0] != p_bar.shape[0]:
-        raise ValueError(f"labels must have length {p_bar.shape[0]}, got {labels.shape[0]}")
-    y_hat = check_array("y_hat", y_hat, ndim=1, dtype="int")
-    if y_hat.shape[0] != N or np.any(y_hat < 0):
-        raise ValueError(f"y_hat must hold {N} non-negative labels, got shape {y_hat.shape}")
+    arrays = bind_shapes({"graph.p_bar": (graph.p_bar, "n"), "graph.A": (graph.A, "n N"),
+                          "labels": (labels, Shape("n", dtype="int")), "y_hat": (y_hat, Shape("N", dtype="int"))},
+                         dims={"N": N})
+    p_bar, A, labels, y_hat = (arrays[name] for name in ("graph.p_bar", "graph.A", "labels", "y_hat"))
+    if np.any(y_hat < 0):
+        raise ValueError("y_hat must hold non-negative labels")
     k = check_int("k", k, minimum=1, maximum=N - 1)
     sol = spectral_closed_form(graph, k)
     if sol.eigenvalues[k - 1] <= 1e-12:
@@ -351,80 +364,3 @@ def haochen_bound(graph, y_hat, k: int, *, labels=None) -> HaoChenBound:
         error_bound=_ratio(4.0 * alpha, nu_next) + alpha,
         predictions=cls,
     )
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# the explorer of the chapter: the bound along the leakage (issue #8)
-# ----------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HaoChenLeakCurve:
-    r"""The exact HaoChen quantities on one planted graph as its leakage varies (see :func:`haochen_leak_curve`)."""
-
-    leak: np.ndarray  #: the leakages
-    k: int  #: number of features
-    n_classes: int  #: planted classes r
-    nu: np.ndarray  #: (n_leak, N) Laplacian eigenvalues nu_1 <= ... <= nu_N at each leak
-    alpha: np.ndarray  #: P(yhat(x) != y(xbar)) for the Bayes labelling
-    delta: np.ndarray  #: P(yhat(x) != yhat(x+))
-    nu_next: np.ndarray  #: nu_{k+1}
-    residual: np.ndarray  #: weighted least-squares residual of one-hot yhat on f*
-    residual_bound: np.ndarray  #: delta / nu_{k+1}
-    disagreement: np.ndarray  #: P_w(probe != yhat)
-    disagreement_bound: np.ndarray  #: 4 alpha / nu_{k+1}
-    error: np.ndarray  #: P(probe(x) != y(xbar))
-    error_bound: np.ndarray  #: 4 alpha / nu_{k+1} + alpha
-
-
-def haochen_leak_curve(leaks, k: int, *, r: int = 3, natural_per_class: int = 8, aug_per_class: int = 8,
-                       aug_per_input: int = 3, seed: int = 0) -> HaoChenLeakCurve:
-    r"""The quantities of the exact downstream bound (:func:`haochen_bound`, Bayes labelling
-    :math:`\hat y`) and the Laplacian spectrum of one planted-class graph at each leakage in ``leaks``.
-
-    The graphs are :meth:`sslbook.data.AugmentationGraph.planted_classes` drawn with the integer ``seed``, so they
-    share their supports and weights and differ only in the leakage. The measured residual, disagreement and
-    error are compared with :math:`\Delta/\nu_{k+1}`, :math:`4\alpha/\nu_{k+1}` and :math:`4\alpha/\nu_{k+1}+\alpha`;
-    every value is an exact finite sum or eigendecomposition.
-
-    See: Chapter "The augmentation graph and the spectral contrastive loss", Theorem "Downstream error of the
-    spectral minimizer" (the explorer of that chapter).
-
-    Parameters
-    ----------
-    leaks : float or sequence of float
-        Leakages in :math:`[0,1)`.
-    k : int
-        Number of features, :math:`1\le k<N` with :math:`N=r\cdot` ``aug_per_class``; :math:`\lambda_k(\bar A)`
-        must be positive at every leak.
-    r, natural_per_class, aug_per_class, aug_per_input : int
-        Sizes of the planted graph (as in :meth:`~sslbook.data.AugmentationGraph.planted_classes`).
-    seed : int
-        Seed of the graph.
-
-    Returns
-    -------
-    HaoChenLeakCurve
-    """
-    from sslbook.data.augmentation_graph import AugmentationGraph  # lazy: sslbook.data imports sslbook.theory
-
-    leak = np.atleast_1d(check_array("leaks", leaks, ndim=(0, 1), min_rows=0))
-    if leak.size == 0 or np.any(leak < 0) or np.any(leak >= 1):
-        raise ValueError("leaks must be a non-empty sequence of values in [0, 1)")
-    r = check_int("r", r, minimum=2)
-    aug_per_class = check_int("aug_per_class", aug_per_class, minimum=2)
-    k = check_int("k", k, minimum=1, maximum=r * aug_per_class - 1)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    rows, spectra = [], []
-    for value in leak:
-        graph = AugmentationGraph.planted_classes(r, natural_per_class=natural_per_class, aug_per_class=aug_per_class,
-                                                  aug_per_input=aug_per_input, leak=float(value), rng=int(seed))
-        spectra.append(graph_laplacian_spectrum(graph)[0])
-        rows.append(haochen_bound(graph, graph.bayes_labels(), k))
-    fields = ("alpha", "delta", "nu_next", "residual", "residual_bound", "disagreement", "disagreement_bound",
-              "error", "error_bound")
-    return HaoChenLeakCurve(leak=leak, k=k, n_classes=r, nu=np.array(spectra),
-                            **{name: np.array([getattr(b, name) for b in rows]) for name in fields})

@@ -2,13 +2,13 @@ r"""From the contrastive loss to a downstream guarantee: the CURL bound calculat
 
 * the intraclass deviation :math:`s(f)` and the collision cost of CURL's Lemma 4.4 (:func:`intraclass_deviation`,
   :func:`collision_constant`);
-* the refined guarantee of CURL's Theorem 4.5 (:func:`theorem45_bound`);
+* the collision-refined guarantee of CURL's Theorem 4.5 (:func:`collision_refined_bound`);
 * the generalization term :math:`\mathrm{Gen}_M` of a norm-bounded linear encoder trained on :math:`M` triples
   (:func:`linear_generalization_bound`, with the exact second moment :func:`triple_moment`);
 * the exact two-representation counterexample to a "competitive" guarantee (:func:`dream_counterexample`).
 
-All pure numpy. Representations on finite latent classes are given as in :mod:`sslbook.theory.curl`: per-class
-feature arrays ``features[c]`` of shape ``(n_c, d)`` with the class distribution ``rho`` and optional
+All pure numpy. Representations on finite latent classes are given as in ``sslbook.theory.curl.losses``:
+per-class feature arrays ``features[c]`` of shape ``(n_c, d)`` with the class distribution ``rho`` and optional
 within-class probabilities ``probs`` (default uniform), or a finite :class:`sslbook.data.LatentClassModel`.
 
 See: Chapter 4, "From training loss to a downstream guarantee". The results are those of Arora et al. (ICML
@@ -23,10 +23,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from sslbook._validation import check_array, check_choice, check_float, check_int
+from sslbook.theory.curl._enumeration import LOSSES, unpack_classes
 from sslbook.theory.toolbox import HINGE_LIPSCHITZ, LOGISTIC2_LIPSCHITZ, hinge_loss, logistic2_loss
 
-#: The surrogate losses (as in :mod:`sslbook.theory.curl`).
-LOSSES = ("hinge", "logistic2")
+__all__ = [
+    "DreamCounterexample",
+    "GeneralizationBound",
+    "collision_constant",
+    "collision_refined_bound",
+    "dream_counterexample",
+    "dream_unsup_loss",
+    "intraclass_deviation",
+    "linear_generalization_bound",
+    "linear_probe_loss",
+    "triple_moment",
+]
+
 _LN2 = math.log(2.0)
 
 
@@ -35,10 +47,8 @@ def _check_loss(loss: str) -> str:
 
 
 def _classes(features, rho, probs, name: str = "features") -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
-    """Validated per-class features, within-class probabilities and rho (the conventions of theory.curl)."""
-    from sslbook.theory.curl import _unpack
-
-    return _unpack(features, rho, probs, min_classes=1, name=name)
+    """Validated per-class features, within-class probabilities and rho (one class allowed)."""
+    return unpack_classes(features, rho, probs, min_classes=1, name=name)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -101,8 +111,8 @@ def intraclass_deviation(features, rho=None, *, probs=None) -> float:
     return float(s)
 
 
-def theorem45_bound(L_neq, s, tau, *, loss: str, gen=0.0):
-    r"""The collision-refined guarantee (Theorem 4.5 of CURL, in the form derived in Chapter 4).
+def collision_refined_bound(L_neq, s, tau, *, loss: str, gen=0.0):
+    r"""The collision-refined guarantee (Arora et al. 2019, Theorem 4.5, in the form derived in Chapter 4).
 
     .. math:: L^{\ne}_{un}(f)+\beta\,s(f)+\eta\,\mathrm{Gen}_M,\qquad
               \beta=c'\,\frac{\tau}{1-\tau},\quad \eta=\frac1{1-\tau},
