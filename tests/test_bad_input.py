@@ -892,6 +892,18 @@ REGISTRY: list[Entry] = [
       lambda: dict(model=_model(), sample_batch=_pairs, steps=1, adv_weight=1.0, lr=1e-3, device="cpu", progress=False),
       {"model": ("type",), "sample_batch": ("type",), "steps": ("type", "neg", "zero"),
        "adv_weight": ("type", "nan", "neg"), "lr": ("type", "nan", "neg", "zero")}),
+    # --- ch2 additions (theory.curl_tasks, spread) ------------------------------------------------------
+    E("sslbook.theory.curl_tasks.k_way_task_law", lambda: dict(rho=simplex(3), k=2),
+      {"rho": ("nan", "type", "simplex", "empty"), "k": ("type", "neg", "zero")}),
+    E("sslbook.theory.curl_tasks.mean_classifier_task_loss",
+      lambda: dict(features=_feats(), rho=simplex(3), task=[0, 1, 1], loss="hinge", labels="singletons"),
+      {"rho": ("nan", "type", "simplex"), "task": ("type", "empty", "neg"), "loss": ("choice", "type"),
+       "labels": ("choice", "type")}),
+    E("sslbook.theory.curl_tasks.curl_task_average",
+      lambda: dict(features=_feats(), rho=simplex(3), k=2, loss="logistic2", labels="singletons"),
+      {"rho": ("nan", "type", "simplex"), "k": ("type", "neg", "zero"), "loss": ("choice", "type"),
+       "labels": ("choice", "type")}),
+    E("sslbook.spread.spread", lambda: dict(values=arr(5)), {"values": ("nan", "ndim", "type", "dtype", "empty")}),
 ]
 
 #: Public callables that are not in the registry, and why.
@@ -940,6 +952,10 @@ EXEMPT: dict[str, str] = {
     "sslbook.theory.inductive_biases.LinearClassBound": "result container (dataclass)",
     "sslbook.theory.inductive_biases.LinearSpectralSolution": "result container (dataclass)",
     "sslbook.data.hypercube.AugmentedPairs": "result container built by HypercubeAugmentation.sample_pairs()",
+    # --- ch2 additions
+    "sslbook.theory.curl_tasks.KWayTaskLaw": "result container built by k_way_task_law() (frozen dataclass)",
+    "sslbook.theory.curl_tasks.KWayTaskAverage": "result container built by curl_task_average() (frozen dataclass)",
+    "sslbook.spread.Spread": "result container built by spread() (frozen dataclass)",
 }
 
 #: Corruptions a callable deliberately does not reject, and why (documented exceptions to the rule).
