@@ -87,3 +87,17 @@ def test_spread():
     assert spread([2.0]).sd == 0.0
     with pytest.raises(ValueError, match="values"):
         spread([1.0, np.nan])
+
+
+@pytest.mark.parametrize("loss", ["hinge", "logistic2"])
+def test_plain_enumeration_matches_curl_exact_losses(loss):
+    feats, rho = _instance(7, n_classes=3)
+    ref = theory.curl_losses_by_enumeration(feats, rho, loss=loss)
+    pkg = theory.curl_exact_losses(feats, rho, loss=loss)
+    np.testing.assert_allclose([ref["L_un"], ref["L_eq"], ref["L_neq"], ref["L_mu"], ref["tau"]],
+                               [pkg.L_un, pkg.L_eq, pkg.L_neq, pkg.L_mu_sup, pkg.tau], rtol=1e-10)
+    ln = theory.curl_losses_by_enumeration(feats, rho, loss=lambda v: np.logaddexp(0.0, -v))
+    if loss == "logistic2":
+        np.testing.assert_allclose(ln["L_un"], np.log(2) * ref["L_un"], rtol=1e-12)
+    with pytest.raises(ValueError, match="rho"):
+        theory.curl_losses_by_enumeration(feats, [0.5, 0.5], loss=loss)

@@ -310,3 +310,20 @@ __all__ += [  # Language models: conditional mean features, Quad, a tiny LM
     "quad_optimal_embeddings",
     "quad_optimal_value",
 ]
+from sslbook.theory.curl_enumeration import curl_losses_by_enumeration  # noqa: E402
+from sslbook.theory.curl_tasks import (  # noqa: E402
+    KWayTaskAverage,
+    KWayTaskLaw,
+    curl_task_average,
+    k_way_task_law,
+    mean_classifier_task_loss,
+)
+
+__all__ += [  # ch2 additions (issue 17): the (k+1)-way task average, the plain CURL enumeration
+    "KWayTaskAverage",
+    "KWayTaskLaw",
+    "curl_losses_by_enumeration",
+    "curl_task_average",
+    "k_way_task_law",
+    "mean_classifier_task_loss",
+]
