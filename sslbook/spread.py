@@ -43,7 +43,7 @@ class Spread:
     n: int
 
     def __str__(self) -> str:
-        return f"{self.mean:.3f} ± {self.sd:.3f} (sd over {self.n} runs; range {self.low:.3f} to {self.high:.3f})"
+        return f"{self.mean:.3f} ± {self.sd:.3f} (sd over {self.n} values; range {self.low:.3f} to {self.high:.3f})"
 
 
 def spread(values) -> Spread:
