@@ -904,6 +904,8 @@ REGISTRY: list[Entry] = [
       {"rho": ("nan", "type", "simplex"), "k": ("type", "neg", "zero"), "loss": ("choice", "type"),
        "labels": ("choice", "type")}),
     E("sslbook.spread.spread", lambda: dict(values=arr(5)), {"values": ("nan", "ndim", "type", "dtype", "empty")}),
+    E("sslbook.models.project_to_sphere", lambda: dict(features=arr(4, 3), radius=3.0),
+      {"features": ("nan", "ndim", "type", "dtype", "empty"), "radius": ("type", "nan", "neg", "zero")}),
     E("sslbook.theory.curl_enumeration.curl_losses_by_enumeration",
       lambda: dict(features=_feats(), rho=simplex(3), loss="hinge"),
       {"rho": ("nan", "type", "simplex", "empty"), "loss": ("choice",)}),

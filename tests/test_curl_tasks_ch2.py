@@ -101,3 +101,12 @@ def test_plain_enumeration_matches_curl_exact_losses(loss):
         np.testing.assert_allclose(ln["L_un"], np.log(2) * ref["L_un"], rtol=1e-12)
     with pytest.raises(ValueError, match="rho"):
         theory.curl_losses_by_enumeration(feats, [0.5, 0.5], loss=loss)
+
+
+def test_project_to_sphere():
+    from sslbook.models import project_to_sphere
+
+    F = np.array([[3.0, 4.0], [0.0, -2.0]])
+    np.testing.assert_allclose(project_to_sphere(F, radius=3.0), [[1.8, 2.4], [0.0, -3.0]], rtol=1e-12)
+    with pytest.raises(ValueError, match="features"):
+        project_to_sphere(np.zeros((2, 2)))
