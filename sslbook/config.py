@@ -64,12 +64,14 @@ SIZES: dict[str, Size] = {
     "ch04.gen_steps": Size(100, 300, "full-batch Adam steps per linear encoder"),
     "ch04.digits_steps": Size(250, 3000, "contrastive training steps of the digits MLP (batch 256)"),
     "ch04.digits_repeats": Size(5, 30, "random 5-label sets per class for the mu-5 column"),
+    "ch04.table_restarts": Size(6, 10, "restarts of the digits Table-1 analogue (new split, initialisation, batches)"),
     "ch04.heldout_per_class": Size(20, 40, "held-out digits per class in the exact surrogate-lemma check"),
     "ch04.probe_iters": Size(100, 500, "L-BFGS iterations of the logistic probe (TR column)"),
     # Chapter 5 -- negatives and blocks (add entries below this line)
     "ch05.mc_tuples": Size(20000, 400000, "sampled tuples per Monte Carlo check (collisions, k negatives, blocks)"),
     "ch05.random_instances": Size(20, 300, "random finite instances for the exact k-negative bound"),
     "ch05.sweep_steps": Size(200, 3000, "training steps per k in the negatives sweep"),
+    "ch05.sweep_restarts": Size(5, 10, "training restarts per k in the negatives sweep (new initialisation, batches)"),
     # Self-prediction: predicting what you already know (keys "selfpred.*"; add entries below this line)
     "selfpred.posterior_points": Size(2000, 20000, "sampled x1 points for the exact CI => linear check"),
     "selfpred.aci_instances": Size(50, 500, "random linear-Gaussian instances for the approximate-CI bound"),

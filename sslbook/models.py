@@ -173,3 +173,37 @@ def _input_width(model: nn.Module) -> int | None:
         return width
     first = next((m for m in model.modules() if not list(m.children())), None)
     return first.in_features if isinstance(first, nn.Linear) else None
+
+
+# --- ch2 addition (issue 16): rows rescaled to a sphere, for features used outside training ---------------------
+
+
+def project_to_sphere(features, *, radius: float = 1.0):
+    r"""Rescale every row to norm ``radius``: :math:`x\mapsto R\,x/\|x\|`.
+
+    The features a CURL encoder trained with ``radius=R`` (:func:`sslbook.train.train_contrastive`) sees, applied to
+    the outputs of :func:`encode`; with ``radius=1`` the unit-sphere features of InfoNCE.
+
+    See: Chapter 4, "A Table-1 analogue on the digits".
+
+    Parameters
+    ----------
+    features : array_like, shape (n, d)
+        Rows to rescale; none may be zero.
+    radius : float
+        The norm :math:`R>0` of every output row.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, d)
+    """
+    import numpy as np
+
+    from sslbook._validation import check_array, check_float
+
+    F = check_array("features", features, ndim=2)
+    radius = check_float("radius", radius, minimum=0.0, strict_min=True)
+    norms = np.linalg.norm(F, axis=1, keepdims=True)
+    if np.any(norms == 0):
+        raise ValueError("features must have no zero row (its direction is undefined)")
+    return radius * F / norms

@@ -976,6 +976,23 @@ REGISTRY: list[Entry] = [
        "default": ARR}),
     # --- theory additions
     E("sslbook.explorers.core.import_widgets", lambda: dict(), {}, only=True),
+    # --- ch2 additions (theory.curl_tasks, spread) ------------------------------------------------------
+    E("sslbook.theory.curl.tasks.k_way_task_law", lambda: dict(rho=simplex(3), k=2),
+      {"rho": ("nan", "type", "simplex", "empty"), "k": ("type", "neg", "zero")}),
+    E("sslbook.theory.curl.tasks.mean_classifier_task_loss",
+      lambda: dict(features=_feats(), rho=simplex(3), task=[0, 1, 1], loss="hinge", labels="singletons"),
+      {"rho": ("nan", "type", "simplex"), "task": ("type", "empty", "neg"), "loss": ("choice", "type"),
+       "labels": ("choice", "type")}),
+    E("sslbook.theory.curl.tasks.task_average",
+      lambda: dict(features=_feats(), rho=simplex(3), k=2, loss="logistic2", labels="singletons"),
+      {"rho": ("nan", "type", "simplex"), "k": ("type", "neg", "zero"), "loss": ("choice", "type"),
+       "labels": ("choice", "type")}),
+    E("sslbook.spread.spread", lambda: dict(values=arr(5)), {"values": ("nan", "ndim", "type", "dtype", "empty")}),
+    E("sslbook.models.project_to_sphere", lambda: dict(features=arr(4, 3), radius=3.0),
+      {"features": ("nan", "ndim", "type", "dtype", "empty"), "radius": ("type", "nan", "neg", "zero")}),
+    E("sslbook.theory.curl.enumeration.enumerated_losses",
+      lambda: dict(features=_feats(), rho=simplex(3), loss="hinge"),
+      {"rho": ("nan", "type", "simplex", "empty"), "loss": ("choice",)}),
 ]
 
 #: Public callables that are not in the registry, and why.
@@ -1026,6 +1043,10 @@ EXEMPT: dict[str, str] = {
     "sslbook.data.hypercube.AugmentedPairs": "result container built by HypercubeAugmentation.sample_pairs()",
     "sslbook.theory.synthesis.CILemmaTerms": "result container (frozen dataclass)",
     "sslbook.theory.synthesis.PartitionERMRisk": "result container (frozen dataclass)",
+    # --- ch2 additions
+    "sslbook.theory.curl.tasks.KWayTaskLaw": "result container built by k_way_task_law() (frozen dataclass)",
+    "sslbook.theory.curl.tasks.KWayTaskAverage": "result container built by curl_task_average() (frozen dataclass)",
+    "sslbook.spread.Spread": "result container built by spread() (frozen dataclass)",
 }
 
 #: Corruptions a callable deliberately does not reject, and why (documented exceptions to the rule).

@@ -35,6 +35,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1] / "sslbook"
 #: Floor of each module, by the longest matching dotted prefix (see the module docstring).
 FLOORS: dict[str, int] = {
     "sslbook._validation": 0, "sslbook._shapes": 0, "sslbook.config": 0, "sslbook.device": 0, "sslbook.testing": 0,
+    "sslbook._version": 0, "sslbook.spread": 0,
     "sslbook.theory": 1,
     "sslbook.data": 2,
     "sslbook.models": 3, "sslbook.losses": 3, "sslbook.augment": 3, "sslbook.checkpoint": 3,
