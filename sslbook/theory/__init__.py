@@ -310,3 +310,16 @@ __all__ += [  # Language models: conditional mean features, Quad, a tiny LM
     "quad_optimal_embeddings",
     "quad_optimal_value",
 ]
+from sslbook.theory.lm_geometry import (  # noqa: E402
+    embedding_covariance,
+    log_partition,
+    refined_coverage,
+    softmax_linearization,
+)
+
+__all__ += [  # Language models: log-partition geometry and refined coverage (helper ch4)
+    "embedding_covariance",
+    "log_partition",
+    "refined_coverage",
+    "softmax_linearization",
+]
