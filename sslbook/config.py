@@ -125,6 +125,7 @@ SIZES: dict[str, Size] = {
     "lmquad.n_regular": Size(7, 12, "regular words of the prompt language (vocabulary = this + 3)"),
     "lmquad.lm_steps": Size(500, 8000, "training steps of each tiny LM (cross-entropy and Quad)"),
     "lmquad.batch": Size(256, 1024, "(context, next word) pairs per training step"),
+    "lmquad.probe_repeats": Size(40, 200, "labelled samples per size in the finite-sample probe comparison"),
     # Language models: HMMs and head tuning (keys "lmhmm.*"; add entries below this line)
     "lmhmm.max_T": Size(4, 5, "largest context length T for exact enumeration (V**(T+1) contexts, V = 10)"),
     "lmhmm.brute_sequences": Size(4, 20, "sampled sequences checked against brute-force path enumeration"),

@@ -993,6 +993,17 @@ REGISTRY: list[Entry] = [
     E("sslbook.theory.curl.enumeration.enumerated_losses",
       lambda: dict(features=_feats(), rho=simplex(3), loss="hinge"),
       {"rho": ("nan", "type", "simplex", "empty"), "loss": ("choice",)}),
+    # --- ch4 additions (theory.lm_geometry) --------------------------------------------------------------
+    E("sslbook.theory.lm_geometry.log_partition", lambda: dict(Phi=arr(3, 5), theta=arr(4, 3, seed=1)),
+      {"Phi": ARR, "theta": ("nan", "type", "dtype", "empty")}),
+    E("sslbook.theory.lm_geometry.embedding_covariance", lambda: dict(Phi=arr(3, 5), theta=arr(4, 3, seed=1)),
+      {"Phi": ARR, "theta": ("nan", "type", "dtype", "empty")}),
+    E("sslbook.theory.lm_geometry.softmax_linearization",
+      lambda: dict(Phi=arr(3, 5), theta=arr(4, 3, seed=1), theta0=arr(3, seed=2)),
+      {"Phi": ARR, "theta": ("nan", "type", "dtype", "empty"), "theta0": ("nan", "type", "dtype", "empty")}),
+    E("sslbook.theory.lm_geometry.refined_coverage",
+      lambda: dict(p_task=simplex(4), p_context=simplex(4, seed=1), g=arr(4, 2, seed=2)),
+      {"p_task": PROB, "p_context": PROB, "g": ARR}),
 ]
 
 #: Public callables that are not in the registry, and why.

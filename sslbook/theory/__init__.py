@@ -18,6 +18,7 @@ module                          what
 ``inductive_biases``            the spectral loss over linear maps
 ``components``                  the spectral loss over all functions, component by component
 ``language_models``             softmax language models and their optimum
+``lm_geometry``                 the log-partition geometry: Φp_f ≈ A f(s), refined coverage
 ``natural_tasks``               natural tasks, coverage and the √ε guarantee
 ``head_tuning``                 HMM head tuning and separating heads
 ``quad``                        the Quad objective in closed form
@@ -34,6 +35,7 @@ from sslbook.theory import (
     head_tuning,
     inductive_biases,
     language_models,
+    lm_geometry,
     multiview,
     natural_tasks,
     quad,
@@ -50,6 +52,7 @@ from sslbook.theory.downstream import *  # noqa: F403
 from sslbook.theory.head_tuning import *  # noqa: F403
 from sslbook.theory.inductive_biases import *  # noqa: F403
 from sslbook.theory.language_models import *  # noqa: F403
+from sslbook.theory.lm_geometry import *  # noqa: F403
 from sslbook.theory.multiview import *  # noqa: F403
 from sslbook.theory.natural_tasks import *  # noqa: F403
 from sslbook.theory.quad import *  # noqa: F403
@@ -70,6 +73,7 @@ __all__ = [
     *inductive_biases.__all__,
     *components.__all__,
     *language_models.__all__,
+    *lm_geometry.__all__,
     *natural_tasks.__all__,
     *head_tuning.__all__,
     *quad.__all__,
