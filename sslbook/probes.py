@@ -311,7 +311,7 @@ def _logistic_lbfgs(X, y, C, reg, max_iter, device) -> LinearClassifier:
     import torch
     import torch.nn.functional as F
 
-    from sslbook.device import get_device
+    from sslbook.device import cpu_threads, get_device
 
     dev = get_device(device)
     dtype = torch.float64 if dev.type == "cpu" else torch.float32
@@ -331,13 +331,8 @@ def _logistic_lbfgs(X, y, C, reg, max_iter, device) -> LinearClassifier:
         return loss
 
     # Small CPU problems run faster on one thread (intra-op threading overhead dominates).
-    threads = torch.get_num_threads()
-    if dev.type == "cpu" and X.size < 200_000:
-        torch.set_num_threads(1)
-    try:
+    with cpu_threads(1 if dev.type == "cpu" and X.size < 200_000 else None):
         loss = opt.step(closure)
-    finally:
-        torch.set_num_threads(threads)
     if not torch.isfinite(loss):
         raise FloatingPointError("the logistic probe's loss is not finite; scale the features or raise reg")
     return LinearClassifier(W=W.detach().cpu().double().numpy(), b=b.detach().cpu().double().numpy())

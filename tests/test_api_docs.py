@@ -18,7 +18,7 @@ import sslbook
 ROOT = Path(__file__).resolve().parents[1]
 API_HTML = ROOT / "_build" / "html" / "book" / "api"
 #: Subpackages documented through their __init__ (members re-exported in __all__).
-FLAT_PACKAGES = ("sslbook.data", "sslbook.theory")
+FLAT_PACKAGES = ("sslbook.data", "sslbook.theory", "sslbook.train")
 
 
 def _public_modules() -> list[str]:

@@ -393,7 +393,7 @@ def test_sampler_returning_none_or_an_empty_batch():
 
 def test_history_is_not_preallocated(monkeypatch):
     """fit(steps=10**10) allocates a bounded loss buffer, not 40 GB up front."""
-    import sslbook.train as train_mod
+    import sslbook.train.loop as train_mod
 
     sizes = []
     real_empty = torch.empty
@@ -440,7 +440,7 @@ def test_deterministic_flag_is_set_during_the_run_and_restored():
 
 
 def test_explicit_bf16_is_checked_against_the_gpu(monkeypatch):
-    from sslbook.train import _precision
+    from sslbook.train.loop import _precision
 
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Tesla T4")
@@ -486,8 +486,9 @@ def test_fp16_overflow_is_skipped_by_the_scaler():
 @pytest.mark.parametrize("loss", ["xent", "quad"])
 def test_train_lm_goes_through_the_compiled_forward(monkeypatch, loss):
     """Under torch.compile, both losses call the compiled module (Quad used to call .features directly)."""
-    import sslbook.train as train_mod
-    from sslbook.lm import SoftmaxLM, train_lm
+    import sslbook.train.loop as train_mod
+    from sslbook.lm import SoftmaxLM
+    from sslbook.train import train_lm
 
     calls = []
 
@@ -510,7 +511,8 @@ def test_train_lm_goes_through_the_compiled_forward(monkeypatch, loss):
 
 
 def test_train_lm_checkpoint_resumes(tmp_path):
-    from sslbook.lm import SoftmaxLM, train_lm
+    from sslbook.lm import SoftmaxLM
+    from sslbook.train import train_lm
 
     ctx = np.array([[0, 1], [1, 2], [2, 0]])
     nxt = np.array([1, 2, 0])
@@ -527,7 +529,7 @@ def _cpu_fp16_scaler(monkeypatch):
     """Run fit's fp16 path on the CPU: a CPU gradient scaler, no autocast (the skip logic is what is tested)."""
     import contextlib
 
-    import sslbook.train as train_mod
+    import sslbook.train.loop as train_mod
 
     real = torch.amp.GradScaler
     monkeypatch.setattr(train_mod, "_precision", lambda device, amp: "fp16")
