@@ -99,7 +99,7 @@ def test_bad_input():
         AugmentationGraph([0.5, 0.6, 0.1], g.A)
     with pytest.raises(ValueError, match="A"):
         AugmentationGraph(g.p_bar, g.A * 2)
-    with pytest.raises(ValueError, match="A must have one row"):
+    with pytest.raises(ValueError, match="p_bar and A disagree on n"):
         AugmentationGraph(g.p_bar, g.A[:2])
     with pytest.raises(ValueError, match="zero probability"):
         AugmentationGraph([1.0, 0.0, 0.0], g.A)

@@ -19,7 +19,12 @@ dtype    a complex array for a float array; non-integral floats for integer labe
 neg      a negative number; zero  a zero
 simplex  probabilities that do not sum to one, or with a negative entry
 choice   a string that is not one of the allowed options
+mismatch one more slice on an axis whose size is fixed by the declaration (generated)
 ======== ===============================================================================
+
+Callables decorated with ``sslbook._shapes.check_shapes`` declare their array arguments' shapes
+(``fn.__shapes__``); for those arguments ``ndim`` and ``mismatch`` are generated from the declaration: a number
+of axes it rejects, and a size that disagrees with a literal or with another argument sharing the symbol.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import importlib
 import inspect
 import math
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +43,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sslbook
+from sslbook._shapes import Shape, declared_shapes
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
@@ -82,11 +88,19 @@ class Entry:
     only: bool = False  # True: test only the arguments named in ``kinds``
     positional: tuple[str, ...] = ()  # arguments that must be passed positionally
     varargs: str | None = None  # a ``*args`` argument, given as a list and passed unpacked
+    target: Callable | None = None  # the callable itself, for tests of this file (default: import qualname)
 
     @property
     def fn(self):
+        if self.target is not None:
+            return self.target
         module, name = self.qualname.rsplit(".", 1)
         return getattr(importlib.import_module(module), name)
+
+    @property
+    def shapes(self) -> Mapping[str, Shape]:
+        """The shapes the callable declares with ``check_shapes`` (empty if none)."""
+        return declared_shapes(self.fn) or {}
 
     def call(self, kwargs: dict):
         args = [kwargs.pop(name) for name in self.positional]
@@ -102,7 +116,14 @@ class Entry:
             kinds = self.kinds.get(name)
             if kinds is None:
                 kinds = infer_kinds(valid[name])
-            out += [(name, k) for k in kinds]
+            out += [(name, k) for k in kinds if not (k == "ndim" and name in self.shapes)]
+        for name, shape in self.shapes.items():  # generated from the declaration (see corrupt_declared)
+            if valid.get(name) is None:
+                continue
+            if wrong_ranks(shape, np.ndim(valid[name])):
+                out.append((name, "ndim"))
+            if bound_axes(self.shapes, valid, name):
+                out.append((name, "mismatch"))
         return out
 
 
@@ -126,6 +147,52 @@ def infer_kinds(value) -> tuple[str, ...]:
     if callable(value):
         return ("type",)
     return ()
+
+
+def wrong_ranks(shape: Shape, ndim: int) -> list[int]:
+    """The numbers of axes just outside those ``shape`` accepts (one fewer than the least, one more than the most),
+    that an argument with ``ndim`` axes can reach by indexing axes away or adding them."""
+    out = [shape.min_ndim - 1] if 0 < shape.min_ndim <= ndim else []
+    return out + ([shape.max_ndim + 1] if shape.max_ndim is not None else [])
+
+
+def bound_axes(shapes: Mapping[str, Shape], valid: dict, name: str) -> list[int]:
+    """Axes of argument ``name`` whose size the declaration fixes: a literal, or a symbol that another given
+    argument also uses (changing such an axis alone must be rejected)."""
+    value = valid[name]
+    axes = shapes[name].axis_tokens(np.ndim(value))
+    others = {sym for other, shape in shapes.items() if other != name and valid.get(other) is not None
+              for sym in shape.axis_tokens(np.ndim(valid[other]))}
+    return [i for i, tok in enumerate(axes) if tok.isdigit() or (tok != "*" and tok in others)
+            or axes.count(tok) > 1]
+
+
+def _grow(value, axis: int, zeros: bool):
+    """``value`` with one more slice on ``axis``: a copy of the last slice, or zeros."""
+    take = value.narrow(axis, value.shape[axis] - 1, 1) if isinstance(value, torch.Tensor) else \
+        np.take(value, [-1], axis=axis)
+    if zeros:
+        take = take * 0
+    return torch.cat([value, take], dim=axis) if isinstance(value, torch.Tensor) else \
+        np.concatenate([value, take], axis=axis)
+
+
+def corrupt_declared(valid: dict, shapes: Mapping[str, Shape], name: str, kind: str, data):
+    """A corruption generated from the declared shape of argument ``name``.
+
+    ``ndim``: axes added in front, or leading axes indexed away, to a number of axes the declaration rejects.
+    ``mismatch``: one more slice on an axis whose size a literal or another argument fixes (zeros on the simplex
+    axis, a copy of the last slice elsewhere, so that probability tables stay valid).
+    """
+    shape, value = shapes[name], valid[name]
+    if not isinstance(value, (np.ndarray, torch.Tensor)):
+        value = np.asarray(value)
+    if kind == "ndim":
+        rank = data.draw(st.sampled_from(wrong_ranks(shape, value.ndim)))
+        return value[(None,) * (rank - value.ndim)] if rank > value.ndim else value[(0,) * (value.ndim - rank)]
+    axis = data.draw(st.sampled_from(bound_axes(shapes, valid, name)))
+    on_simplex = shape.simplex and (shape.axis is None or axis == shape.axis % value.ndim)
+    return _grow(value, axis, zeros=on_simplex)
 
 
 def corrupt(value, kind: str, data):
@@ -1026,15 +1093,58 @@ def test_bad_input_raises_naming_the_argument(entry: Entry, data):
     if not plan:
         return
     name, kind = data.draw(st.sampled_from(plan), label="argument, corruption")
-    kwargs = entry.build()
-    kwargs[name] = corrupt(kwargs[name], kind, data)
     try:
-        with pytest.raises((ValueError, TypeError)) as info:
-            entry.call(kwargs)
+        check_corruption(entry, name, kind, data)
     finally:
         plt.close("all")
+
+
+def check_corruption(entry: Entry, name: str, kind: str, data) -> None:
+    """Call ``entry`` with argument ``name`` corrupted (``kind``): it must raise an error that names ``name``."""
+    kwargs = entry.build()
+    if name in entry.shapes and kind in ("ndim", "mismatch"):
+        kwargs[name] = corrupt_declared(kwargs, entry.shapes, name, kind, data)
+    else:
+        kwargs[name] = corrupt(kwargs[name], kind, data)
+    with pytest.raises((ValueError, TypeError)) as info:
+        entry.call(kwargs)
     assert name in str(info.value), (f"{entry.qualname}: {kind} corruption of {name!r} raised "
                                      f"{type(info.value).__name__} without naming it: {info.value}")
+
+
+@pytest.mark.parametrize("entry", [e for e in REGISTRY if e.shapes], ids=lambda e: e.qualname.removeprefix("sslbook."))
+def test_declared_arguments_are_exercised(entry: Entry):
+    """Every argument a callable declares with ``check_shapes`` is given by the builder (or optional), so that
+    its generated corruptions run."""
+    valid = entry.build()
+    missing = [n for n, s in entry.shapes.items() if n not in valid and not s.optional]
+    assert not missing, f"{entry.qualname}: declared arguments {missing} are not built, so never corrupted"
+    assert any(k in ("ndim", "mismatch") for _, k in entry.plan()) or all(
+        s.max_ndim is None and s.min_ndim == 0 for s in entry.shapes.values())
+
+
+def _declared_but_unchecked(X, y):
+    """Declares y (below) but checks only X: the registry must catch it."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ValueError("X must be 2-d")
+    return X.sum() + np.asarray(y).sum()
+
+
+_declared_but_unchecked.__shapes__ = {"X": Shape("n d"), "y": Shape("n")}
+
+
+@SETTINGS
+@given(data=st.data())
+def test_registry_catches_a_declared_but_unchecked_argument(data):
+    """The generated corruptions fail a callable whose declaration promises a check it does not make."""
+    entry = Entry("tests.unchecked", lambda: dict(X=arr(4, 2), y=arr(4)), target=_declared_but_unchecked, only=True)
+    plan = entry.plan()
+    assert ("y", "mismatch") in plan and ("y", "ndim") in plan and ("X", "mismatch") in plan
+    check_corruption(entry, "X", "ndim", data)  # X is checked: passes
+    kind = data.draw(st.sampled_from(["ndim", "mismatch"]))
+    with pytest.raises(pytest.fail.Exception):
+        check_corruption(entry, "y", kind, data)
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -243,3 +243,175 @@ def test_check_work_limit_and_override(monkeypatch):
     monkeypatch.setenv("SSLBOOK_MAX_WORK", "10")
     with pytest.raises(ValueError, match="SSLBOOK_MAX_WORK"):
         check_work("n_draws", 11)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Shape / bind_shapes / check_shapes (sslbook._shapes)
+# ----------------------------------------------------------------------------------------------------
+
+from sslbook._shapes import Shape, bind_shapes, check_shapes, declared_shapes  # noqa: E402
+
+
+def test_shape_parses_tokens():
+    assert Shape("n d").tokens == ("n", "d") == Shape("(n, d)").tokens == Shape("n,d").tokens
+    assert (Shape("n d").min_ndim, Shape("n d").max_ndim) == (2, 2)
+    assert (Shape("[S] V").min_ndim, Shape("[S] V").max_ndim) == (1, 2)
+    assert (Shape("n ...").min_ndim, Shape("n ...").max_ndim) == (1, None)
+    assert (Shape("").min_ndim, Shape("").max_ndim) == (0, 0)
+    assert Shape("[S] V 3 *").symbols == ("S", "V")
+    assert Shape("n d").describe() == "(n, d)" and Shape("k").describe() == "(k,)"
+    assert Shape("[S] V").axis_tokens(1) == ["V"] and Shape("[S] V").axis_tokens(2) == ["S", "V"]
+    assert Shape("n ... d").axis_tokens(4) == ["n", "*", "*", "d"]
+    with pytest.raises(ValueError, match="do not fit"):
+        Shape("n d").axis_tokens(3)
+
+
+@pytest.mark.parametrize("dims", ["n d!", "n [S]", "... ...", "[S] ...", "n-1"])
+def test_shape_rejects_bad_declarations(dims):
+    with pytest.raises(ValueError, match="Shape dims"):
+        Shape(dims)
+
+
+def test_shape_rejects_bad_options():
+    with pytest.raises(TypeError, match="Shape dims must be a string"):
+        Shape(2)
+    with pytest.raises(ValueError, match="dtype"):
+        Shape("n", dtype="complex")
+    with pytest.raises(ValueError, match="simplex"):
+        Shape("n", dtype="int", simplex=True)
+
+
+def test_bind_shapes_converts_and_binds():
+    out = bind_shapes({"X": ([[1, 2, 3], [4, 5, 6]], "n d"), "y": ([0, 1], Shape("n", dtype="int")),
+                       "b": (None, Shape("d", optional=True))})
+    assert out["X"].dtype == np.float64 and out["y"].dtype == np.int64 and out["b"] is None
+    assert out.dims == {"n": 2, "d": 3}
+    X = np.zeros((2, 3))
+    assert bind_shapes({"X": (X, "n d")})["X"] is X  # no copy of float64 input
+
+
+def test_bind_shapes_mismatch_names_both_arguments_symbol_and_sizes():
+    with pytest.raises(ValueError, match=r"^X and y disagree on n: X has n = 2 \(shape \(2, 3\)\), "
+                                         r"y has n = 3 \(shape \(3,\)\)$"):
+        bind_shapes({"X": (np.zeros((2, 3)), "n d"), "y": (np.zeros(3), "n")})
+    with pytest.raises(ValueError, match=r"^W and p disagree on k"):
+        bind_shapes({"W": (np.zeros((3, 4)), "d k"), "p": (np.full(5, 0.2), Shape("k", simplex=True))})
+
+
+def test_bind_shapes_given_dims_literals_and_repeated_symbols():
+    with pytest.raises(ValueError, match=r"^theta has V = 3 \(shape \(2, 3\)\), expected V = 4$"):
+        bind_shapes({"theta": (np.zeros((2, 3)), "[S] V")}, dims={"V": 4})
+    assert bind_shapes({"theta": (np.zeros(4), "[S] V")}, dims={"V": 4}).dims == {"V": 4}
+    with pytest.raises(ValueError, match=r"^x must have shape \(n, 2\): size 2 on axis 1, got shape \(3, 3\)"):
+        bind_shapes({"x": (np.zeros((3, 3)), "n 2")})
+    with pytest.raises(ValueError, match=r"^A must have equal sizes on the axes named m, got shape \(2, 3\)"):
+        bind_shapes({"A": (np.zeros((2, 3)), "m m")})
+    assert bind_shapes({"A": (np.zeros((3, 3)), "m m")}).dims == {"m": 3}
+    assert bind_shapes({"x": (np.zeros((2, 5, 7)), "n ..."), "y": (np.zeros(2), "n")}).dims == {"n": 2}
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (np.zeros(3), r"^X must have shape \(n, d\) \(2 dimensions\), got shape \(3,\)"),
+    (np.zeros((1, 1, 1)), r"^X must have shape \(n, d\) \(2 dimensions\)"),
+    (np.zeros((0, 2)), "^X must have at least 1 rows"),
+    (np.array([[1.0, np.nan]]), "^X must be finite"),
+])
+def test_bind_shapes_rejects_rank_emptiness_and_nan(value, message):
+    with pytest.raises(ValueError, match=message):
+        bind_shapes({"X": (value, "n d")})
+    with pytest.raises(ValueError, match=r"^t must have shape \(\[S\], V\) \(1 to 2 dimensions\), got shape \(\)"):
+        bind_shapes({"t": (np.float64(1.0), "[S] V")})
+    with pytest.raises(ValueError, match=r"\(1 or more dimensions\)"):
+        bind_shapes({"t": (np.float64(1.0), "n ...")})
+
+
+def test_bind_shapes_type_errors_name_the_argument():
+    with pytest.raises(TypeError, match="^X must be an array"):
+        bind_shapes({"X": (None, "n d")})
+    with pytest.raises(TypeError, match="^y must hold integer labels"):
+        bind_shapes({"y": ([0.5, 1.0], Shape("n", dtype="int"))})
+    with pytest.raises(TypeError, match="^X must be numeric"):
+        bind_shapes({"X": (np.array([1j]), "n")})
+    with pytest.raises(TypeError, match="the shape of X must be a string or a Shape"):
+        bind_shapes({"X": (np.zeros(2), 2)})
+
+
+def test_simplex_rows_columns_and_tables():
+    rows = np.array([[0.5, 0.5], [0.2, 0.8], [1.0, 0.0]])
+    bind_shapes({"P": (rows, Shape("s v", simplex=True))})
+    bind_shapes({"B": (rows.T, Shape("v s", simplex=True, axis=0))})  # columns sum to one
+    bind_shapes({"J": (np.full((2, 3), 1 / 6), Shape("a b", simplex=True, axis=None))})
+    with pytest.raises(ValueError, match="^P must be non-negative and sum to 1 on its last axis"):
+        bind_shapes({"P": (rows * 1.5, Shape("s v", simplex=True))})
+    with pytest.raises(ValueError, match="^B must be non-negative and sum to 1 on axis 0"):
+        bind_shapes({"B": (rows, Shape("v s", simplex=True, axis=0))})  # rows, not columns, sum to one
+    negative = np.array([1.5, -0.5])  # sums to one, one negative entry
+    with pytest.raises(ValueError, match=r"^p must be non-negative.*min entry -0.5"):
+        bind_shapes({"p": (negative, Shape("k", simplex=True))})
+    with pytest.raises(ValueError, match="^J must be non-negative and sum to 1 in total"):
+        bind_shapes({"J": (np.full((2, 3), 1 / 5), Shape("a b", simplex=True, axis=None))})
+    with pytest.raises(ValueError, match="^p must hold probability vectors"):
+        bind_shapes({"p": (np.zeros((2, 0)), Shape("s k", simplex=True))})
+    bind_shapes({"p": (np.array([0.5, 0.5 + 1e-10]), Shape("k", simplex=True))})  # within atol
+    with pytest.raises(ValueError, match="sum to 1"):
+        bind_shapes({"p": (np.array([0.5, 0.5 + 1e-10]), Shape("k", simplex=True, atol=1e-12))})
+
+
+def test_check_shapes_decorates_functions():
+    @check_shapes(X="n d", y=Shape("n", dtype="int"), W="d k", b=Shape("k", optional=True))
+    def f(X, y, W, *, b=None):
+        """Doc."""
+        return X, y, W, b
+
+    X, y, W, b = f([[1, 2]], [1], W=np.ones((2, 3)))
+    assert X.dtype == np.float64 and y.dtype == np.int64 and b is None
+    assert f.__doc__ == "Doc." and f.__name__ == "f"
+    assert f(X, y, W, b=np.ones(3))[3].shape == (3,)
+    assert set(declared_shapes(f)) == {"X", "y", "W", "b"} and declared_shapes(f)["y"].dtype == "int"
+    with pytest.raises(ValueError, match="^W and b disagree on k"):
+        f(X, y, W, b=np.ones(2))
+    with pytest.raises(ValueError, match="^X and W disagree on d"):
+        f(X, y, np.ones((3, 3)))
+    with pytest.raises(TypeError):  # a wrong call is still a wrong call
+        f(X)
+    assert declared_shapes(len) is None
+
+
+def test_check_shapes_rejects_bad_declarations():
+    with pytest.raises(TypeError, match=r"\['Z'\] are not parameters"):
+        check_shapes(Z="n")(lambda X: X)
+    with pytest.raises(TypeError, match="b defaults to None; declare Shape"):
+        check_shapes(b="n")(lambda b=None: b)
+
+
+def test_check_shapes_decorates_classes_and_dataclasses():
+    import dataclasses
+
+    @check_shapes(means="k d", weights=Shape("k", simplex=True))
+    class Mixture:
+        def __init__(self, means, weights):
+            self.means, self.weights = means, weights
+
+    m = Mixture([[0, 1], [2, 3]], [0.5, 0.5])
+    assert m.means.dtype == np.float64 and set(declared_shapes(Mixture)) == {"means", "weights"}
+    with pytest.raises(ValueError, match="^means and weights disagree on k"):
+        Mixture(np.zeros((2, 2)), np.full(3, 1 / 3))
+
+    seen = []
+
+    @check_shapes(joint=Shape("a b", simplex=True, axis=None), labels=Shape("a", dtype="int", optional=True))
+    @dataclasses.dataclass(frozen=True)
+    class Table:
+        joint: np.ndarray
+        labels: np.ndarray | None = None
+
+        def __post_init__(self):
+            seen.append(type(self.joint))
+
+    t = Table([[0.25, 0.25], [0.25, 0.25]])
+    assert isinstance(t.joint, np.ndarray) and t.labels is None and seen == [np.ndarray]
+    assert Table(t.joint, [0, 1]).labels.dtype == np.int64
+    with pytest.raises(ValueError, match="^joint must be non-negative"):
+        Table(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="^joint and labels disagree on a"):
+        Table(t.joint, [0, 1, 1])

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
+from sslbook._shapes import Shape, check_shapes
+from sslbook._validation import check_float, check_int, check_memory, check_rng
 
 
+@check_shapes(p_bar=Shape("n", simplex=True), A=Shape("n N", simplex=True),
+              labels=Shape("n", dtype="int", optional=True))
 class AugmentationGraph:
     r"""A finite augmentation graph built from :math:`P_{\bar X}` and an augmentation matrix.
 
@@ -45,24 +48,12 @@ class AugmentationGraph:
     """
 
     def __init__(self, p_bar, A, labels=None):
-        p_bar = check_array("p_bar", p_bar, ndim=1)
-        A = check_array("A", A, ndim=2)
-        if A.shape[0] != p_bar.shape[0]:
-            raise ValueError(f"A must have one row per natural input ({p_bar.shape[0]}), got {A.shape[0]} rows")
-        if np.any(p_bar < 0) or not np.isclose(p_bar.sum(), 1.0, rtol=0, atol=1e-9):
-            raise ValueError("p_bar must be non-negative and sum to 1")
-        if np.any(A < 0) or not np.allclose(A.sum(axis=1), 1.0, rtol=0, atol=1e-9):
-            raise ValueError("A must have non-negative rows summing to 1")
         w = A.T @ p_bar
         if np.any(w <= 0):
             bad = np.flatnonzero(w <= 0)[:5].tolist()
             raise ValueError(f"A gives augmented inputs {bad} zero probability: drop those columns")
-        if labels is not None:
-            labels = check_array("labels", labels, ndim=1, dtype="int")
-            if labels.shape[0] != p_bar.shape[0]:
-                raise ValueError(f"labels must have length {p_bar.shape[0]}, got {labels.shape[0]}")
-            if np.any(labels < 0):
-                raise ValueError("labels must be non-negative integers")
+        if labels is not None and np.any(labels < 0):
+            raise ValueError("labels must be non-negative integers")
         self.p_bar = p_bar
         self.A = A
         self.labels = labels

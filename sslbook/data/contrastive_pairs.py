@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
+from sslbook._shapes import Shape, check_shapes
+from sslbook._validation import check_float, check_int, check_memory, check_rng
 
 
 @dataclass(frozen=True)
@@ -62,15 +63,7 @@ class Triples:
         return self.c_neg == self.c_pos[:, None]
 
 
-def _check_rho(rho, n_classes: int) -> np.ndarray:
-    rho = check_array("rho", rho, ndim=1)
-    if rho.shape[0] != n_classes:
-        raise ValueError(f"rho must have one entry per class ({n_classes}), got {rho.shape[0]}")
-    if np.any(rho < 0) or not np.isclose(rho.sum(), 1.0):
-        raise ValueError("rho must be non-negative and sum to 1")
-    return rho / rho.sum()
-
-
+@check_shapes(labels=Shape("N", dtype="int"), rho=Shape("C", simplex=True, atol=1e-5, optional=True))
 def triple_indices(labels, n: int, *, k: int = 1, rho=None, rng=None) -> TripleIndices:
     r"""Sample ``n`` contrastive tuples from a labelled pool, as indices into the pool.
 
@@ -98,7 +91,7 @@ def triple_indices(labels, n: int, *, k: int = 1, rho=None, rng=None) -> TripleI
     -------
     TripleIndices
     """
-    y = check_array("labels", labels, ndim=1, dtype="int")
+    y = labels
     if np.any(y < 0):
         raise ValueError("labels must be non-negative integers 0..C-1")
     n = check_int("n", n, minimum=1)
@@ -120,12 +113,15 @@ def triple_indices(labels, n: int, *, k: int = 1, rho=None, rng=None) -> TripleI
         c_pos = y[rng.integers(0, y.size, size=n)]
         c_neg = y[rng.integers(0, y.size, size=(n, k))]
     else:
-        rho = _check_rho(rho, C)
+        if rho.shape[0] != C:
+            raise ValueError(f"rho must have one entry per class ({C}), got {rho.shape[0]}")
+        rho = rho / rho.sum()
         c_pos = rng.choice(C, size=n, p=rho)
         c_neg = rng.choice(C, size=(n, k), p=rho)
     return TripleIndices(anchor=draw(c_pos), positive=draw(c_pos), negatives=draw(c_neg))
 
 
+@check_shapes(X="N d", labels=Shape("N", dtype="int"))
 def pool_triples(X, labels, n: int, *, k: int = 1, rho=None, rng=None) -> Triples:
     r"""Sample ``n`` contrastive tuples from a labelled pool and return their inputs.
 
@@ -145,15 +141,12 @@ def pool_triples(X, labels, n: int, *, k: int = 1, rho=None, rng=None) -> Triple
     -------
     Triples
     """
-    X = check_array("X", X, ndim=2)
-    y = check_array("labels", labels, ndim=1, dtype="int")
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X and labels must have the same number of rows, got {X.shape[0]} and {y.shape[0]}")
-    idx = triple_indices(y, n, k=k, rho=rho, rng=rng)
+    idx = triple_indices(labels, n, k=k, rho=rho, rng=rng)
     return Triples(anchor=X[idx.anchor], positive=X[idx.positive], negatives=X[idx.negatives],
-                   c_pos=y[idx.anchor], c_neg=y[idx.negatives])
+                   c_pos=labels[idx.anchor], c_neg=labels[idx.negatives])
 
 
+@check_shapes(X="... d")
 def radial_clip(X, radius: float = 1.0) -> np.ndarray:
     r"""Project points onto the ball of radius :math:`r`: :math:`x\mapsto x\,\min\{1, r/\|x\|\}`.
 
@@ -172,9 +165,6 @@ def radial_clip(X, radius: float = 1.0) -> np.ndarray:
     -------
     numpy.ndarray, same shape as ``X``
     """
-    X = check_array("X", X, ndim=None)
-    if X.ndim < 1:
-        raise ValueError(f"X must have at least one axis, got shape {X.shape}")
     radius = check_float("radius", radius, minimum=0.0, strict_min=True)
     norms = np.linalg.norm(X, axis=-1, keepdims=True)
     with np.errstate(divide="ignore"):

@@ -19,7 +19,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from sslbook._validation import check_array, check_choice, check_float, check_int, check_memory, check_rng
+from sslbook._shapes import Shape, bind_shapes, check_shapes
+from sslbook._validation import check_choice, check_float, check_int, check_memory, check_rng
 
 _ATOL = 1e-8
 _MAX_CONTEXTS = 5_000_000
@@ -43,15 +44,8 @@ class HMMContexts(NamedTuple):
     posterior: np.ndarray
 
 
-def _check_distribution(name: str, p: np.ndarray, axis: int) -> None:
-    if np.any(p < 0):
-        raise ValueError(f"{name} must have non-negative entries, found min {p.min():.3g}")
-    sums = p.sum(axis=axis)
-    if not np.allclose(sums, 1.0, atol=_ATOL, rtol=0):
-        what = "rows" if axis == 1 else ("columns" if axis == 0 else "entries")
-        raise ValueError(f"{name} {what} must sum to 1, got sums {np.round(np.atleast_1d(sums), 6)}")
-
-
+@check_shapes(A=Shape("m m", simplex=True, atol=_ATOL), B=Shape("V m", simplex=True, axis=0, atol=_ATOL),
+              pi=Shape("m", simplex=True, atol=_ATOL, optional=True))
 class HMM:
     r"""A discrete hidden Markov model :math:`(\pi, A, B)`.
 
@@ -68,23 +62,9 @@ class HMM:
     """
 
     def __init__(self, pi: Any, A: Any, B: Any):
-        A = check_array("A", A, ndim=2)
-        if A.shape[0] != A.shape[1]:
-            raise ValueError(f"A must be square (m, m), got shape {A.shape}")
-        _check_distribution("A", A, axis=1)
-        B = check_array("B", B, ndim=2)
-        if B.shape[1] != A.shape[0]:
-            raise ValueError(f"B must have shape (V, m) with m = {A.shape[0]} columns, got shape {B.shape}")
-        _check_distribution("B", B, axis=0)
         self.A = A.copy()
         self.B = B.copy()
-        if pi is None:
-            pi = self.stationary()
-        pi = check_array("pi", pi, ndim=1)
-        if pi.shape[0] != A.shape[0]:
-            raise ValueError(f"pi must have shape ({A.shape[0]},), got shape {pi.shape}")
-        _check_distribution("pi", pi, axis=0)
-        self.pi = pi.copy()
+        self.pi = self.stationary() if pi is None else pi.copy()
 
     # ------------------------------------------------------------------ basics
     @property
@@ -208,7 +188,7 @@ class HMM:
 
     # --------------------------------------------------------------- inference
     def _check_x(self, x: Any) -> tuple[np.ndarray, bool]:
-        x = check_array("x", x, ndim=(1, 2), dtype="int", min_rows=0)
+        x = bind_shapes({"x": (x, Shape("[n] T", dtype="int", min_rows=0))})["x"]
         single = x.ndim == 1
         x = x[None, :] if single else x
         if x.size and (x.min() < 0 or x.max() >= self.V):
@@ -237,11 +217,7 @@ class HMM:
         if isinstance(initial, str):
             check_choice("initial", initial, ("stationary",))
             return self.stationary()
-        p = check_array("initial", initial, ndim=1)
-        if p.shape[0] != self.m:
-            raise ValueError(f"initial must have shape ({self.m},), got shape {p.shape}")
-        _check_distribution("initial", p, axis=0)
-        return p
+        return bind_shapes({"initial": (initial, Shape("m", simplex=True, atol=_ATOL))}, dims={"m": self.m})["initial"]
 
     def filtering(self, x: Any, *, initial: Any = None) -> np.ndarray:
         r"""All filtering distributions :math:`P(H_t\mid x_{1:t})`, shape (n, T, m) (or (T, m) for one sequence).

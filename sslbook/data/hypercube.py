@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from sslbook._validation import check_array, check_int, check_memory, check_rng
+from sslbook._shapes import Shape, bind_shapes, check_shapes
+from sslbook._validation import check_int, check_memory, check_rng
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,9 @@ class HypercubeAugmentation:
         self.d = check_int("d", d, minimum=2, maximum=20)
         self.r = check_int("r", r, minimum=1, maximum=self.d - 1)
         q = self.d - self.r
-        lo = np.broadcast_to(check_array("u_low", u_low, ndim=(0, 1)), (q,)).astype(float).copy()
-        hi = np.broadcast_to(check_array("u_high", u_high, ndim=(0, 1)), (q,)).astype(float).copy()
+        given = bind_shapes({"u_low": (u_low, "[q]"), "u_high": (u_high, "[q]"),
+                             "label_weights": (label_weights, Shape("r", optional=True))}, dims={"q": q, "r": self.r})
+        lo, hi = (np.broadcast_to(given[name], (q,)).copy() for name in ("u_low", "u_high"))
         if np.any(lo < 0):
             raise ValueError(f"u_low must be >= 0, got {lo}")
         if np.any(hi <= lo):
@@ -68,9 +70,7 @@ class HypercubeAugmentation:
             w = np.zeros(self.r)
             w[0] = 1.0
         else:
-            w = check_array("label_weights", label_weights, ndim=1)
-            if w.shape != (self.r,):
-                raise ValueError(f"label_weights must have shape ({self.r},), got {w.shape}")
+            w = given["label_weights"]
         signs = np.array(list(itertools.product([-1.0, 1.0], repeat=self.r)))
         if np.any(np.abs(signs @ w) < 1e-12):
             raise ValueError("label_weights must give no ties: w @ xbar[:r] != 0 for every sign vector")
@@ -117,9 +117,7 @@ class HypercubeAugmentation:
         """Rows on the cube (``natural``: entries +-1) or augmentations of it (relevant entries +-1, noise
         entries of absolute value in ``(u_low, u_high]`` or +-1): a point off the cube has no label, and a zero
         relevant coordinate would be a tie broken silently."""
-        xbar = check_array("xbar", xbar, ndim=2)
-        if xbar.shape[1] != self.d:
-            raise ValueError(f"xbar must have {self.d} columns, got {xbar.shape[1]}")
+        xbar = bind_shapes({"xbar": (xbar, "n d")}, dims={"d": self.d})["xbar"]
         head, tail = np.abs(xbar[:, : self.r]), np.abs(xbar[:, self.r:])
         if np.any(head != 1.0):
             raise ValueError(f"xbar must have entries +-1 in its first r = {self.r} (relevant) coordinates; got a "
@@ -193,6 +191,7 @@ class HypercubeAugmentation:
         return np.full(n_nat, 1.0 / n_nat), aug, points
 
 
+@check_shapes(xbar="n d")
 def parity_features(xbar, subsets) -> np.ndarray:
     r"""Parities :math:`\prod_{i\in S}\operatorname{sign}(x_i)` of given coordinate subsets, shape (n, len(subsets)).
 
@@ -206,7 +205,6 @@ def parity_features(xbar, subsets) -> np.ndarray:
     subsets : sequence of sequence of int
         0-based coordinate indices, e.g. ``[(2, 3), (4, 5)]``.
     """
-    xbar = check_array("xbar", xbar, ndim=2)
     if np.any(xbar == 0):
         raise ValueError("xbar must have no zero entries (the sign of 0 is undefined: a point off the cube)")
     if not isinstance(subsets, (list, tuple)) or len(subsets) == 0:

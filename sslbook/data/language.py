@@ -16,13 +16,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import softmax
 
-from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng, check_simplex
+from sslbook._shapes import Shape, bind_shapes, check_shapes
+from sslbook._validation import check_float, check_int, check_memory, check_rng
 
 _ATOL = 1e-9
-
-
-def _check_simplex(name: str, p: np.ndarray) -> None:
-    check_simplex(name, p, atol=_ATOL)
 
 
 @dataclass(frozen=True)
@@ -56,6 +53,9 @@ class NaturalTask:
         return float(np.max(np.abs(self.v)))
 
 
+@check_shapes(p_context=Shape("S", simplex=True, atol=_ATOL), p_next=Shape("S V", simplex=True, atol=_ATOL),
+              Phi=Shape("d V", optional=True), theta=Shape("S d", optional=True),
+              context_tokens=Shape("S L", dtype="int", optional=True))
 class SyntheticLanguage:
     r"""A language with finitely many contexts and known next-word distributions.
 
@@ -96,34 +96,16 @@ class SyntheticLanguage:
         theta: ArrayLike | None = None,
         context_tokens: ArrayLike | None = None,
     ) -> None:
-        pc = check_array("p_context", p_context, ndim=1)
-        pn = check_array("p_next", p_next, ndim=2)
-        if pn.shape[0] != pc.shape[0]:
-            raise ValueError(f"p_next must have one row per context ({pc.shape[0]}), got shape {pn.shape}")
-        if pn.shape[1] < 2:
-            raise ValueError(f"p_next must have at least 2 words (columns), got shape {pn.shape}")
-        _check_simplex("p_context", pc)
-        _check_simplex("p_next", pn)
-        self.p_context = pc.copy()
-        self.p_next = pn.copy()
-        self.n_contexts, self.vocab = pn.shape
+        if p_next.shape[1] < 2:
+            raise ValueError(f"p_next must have at least 2 words (columns), got shape {p_next.shape}")
+        self.p_context = p_context.copy()
+        self.p_next = p_next.copy()
+        self.n_contexts, self.vocab = p_next.shape
         if (Phi is None) != (theta is None):
             raise ValueError("Phi and theta must be given together (or both be None)")
-        self.Phi = None if Phi is None else check_array("Phi", Phi, ndim=2).copy()
-        self.theta = None if theta is None else check_array("theta", theta, ndim=2).copy()
-        if self.Phi is not None:
-            if self.Phi.shape[1] != self.vocab:
-                raise ValueError(f"Phi must have shape (d, {self.vocab}), got {self.Phi.shape}")
-            if self.theta.shape != (self.n_contexts, self.Phi.shape[0]):
-                raise ValueError(
-                    f"theta must have shape ({self.n_contexts}, {self.Phi.shape[0]}), got {self.theta.shape}"
-                )
-        self.context_tokens = None
-        if context_tokens is not None:
-            tok = check_array("context_tokens", context_tokens, ndim=2, dtype="int")
-            if tok.shape[0] != self.n_contexts:
-                raise ValueError(f"context_tokens must have {self.n_contexts} rows, got shape {tok.shape}")
-            self.context_tokens = tok.copy()
+        self.Phi = None if Phi is None else Phi.copy()
+        self.theta = None if theta is None else theta.copy()
+        self.context_tokens = None if context_tokens is None else context_tokens.copy()
 
     def __repr__(self) -> str:
         kind = "softmax-realizable" if self.Phi is not None else "general"
@@ -393,16 +375,10 @@ class SyntheticLanguage:
         -------
         NaturalTask
         """
-        v = check_array("v", v, ndim=1)
-        if v.shape[0] != self.vocab:
-            raise ValueError(f"v must have length V = {self.vocab}, got {v.shape[0]}")
-        if p_task is None:
-            pt = self.p_context.copy()
-        else:
-            pt = check_array("p_task", p_task, ndim=1)
-            if pt.shape[0] != self.n_contexts:
-                raise ValueError(f"p_task must have length S = {self.n_contexts}, got {pt.shape[0]}")
-            _check_simplex("p_task", pt)
+        given = bind_shapes({"v": (v, "V"), "p_task": (p_task, Shape("S", simplex=True, atol=_ATOL, optional=True))},
+                            dims={"V": self.vocab, "S": self.n_contexts})
+        v = given["v"]
+        pt = self.p_context.copy() if p_task is None else given["p_task"]
         scores = self.p_next @ v
         if threshold is None:
             order = np.argsort(scores)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sslbook._shapes import bind_shapes
 from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
 from sslbook.theory.curl import _check_rho, _check_supports, curl_tau, curl_tau_k
 
@@ -143,9 +144,7 @@ class LatentClassModel:
         if centres is None:
             centres = rng.standard_normal((C, dim))
         else:
-            centres = check_array("centres", centres, ndim=2)
-            if centres.shape != (C, dim):
-                raise ValueError(f"centres must have shape (C, dim) = {(C, dim)}, got {centres.shape}")
+            centres = bind_shapes({"centres": (centres, "C dim")}, dims={"C": C, "dim": dim})["centres"]
         pts = [centres[c] + spread * rng.standard_normal((n, dim)) for c in range(C)]
         if not disjoint:
             for c in range(1, C):

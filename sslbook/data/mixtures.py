@@ -10,9 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
+from sslbook._shapes import Shape, bind_shapes, check_shapes
 from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
 
 
+@check_shapes(means="C d", weights=Shape("C", simplex=True, atol=1e-5))
 @dataclass(frozen=True)
 class GaussianMixture:
     r"""Classes :math:`c\sim\rho`, then :math:`x\mid c\sim\mathcal N(\mu_c,\sigma^2 I_d)`.
@@ -32,16 +34,7 @@ class GaussianMixture:
     weights: np.ndarray
 
     def __post_init__(self):
-        means = check_array("means", self.means, ndim=2)
-        sigma = check_float("sigma", self.sigma, minimum=0.0, strict_min=True)
-        weights = check_array("weights", self.weights, ndim=1)
-        if weights.shape[0] != means.shape[0]:
-            raise ValueError(f"weights must have one entry per class ({means.shape[0]}), got {weights.shape[0]}")
-        if np.any(weights < 0) or not np.isclose(weights.sum(), 1.0):
-            raise ValueError("weights must be non-negative and sum to 1")
-        object.__setattr__(self, "means", means)
-        object.__setattr__(self, "sigma", sigma)
-        object.__setattr__(self, "weights", weights)
+        object.__setattr__(self, "sigma", check_float("sigma", self.sigma, minimum=0.0, strict_min=True))
 
     @classmethod
     def random(cls, n_classes: int, dim: int, *, separation: float = 3.0, sigma: float = 1.0, rng=None):
@@ -71,9 +64,7 @@ class GaussianMixture:
 
     def posterior(self, X) -> np.ndarray:
         r"""Exact class posterior :math:`P(c\mid x)\propto\rho_c\exp(-\|x-\mu_c\|^2/2\sigma^2)`, shape (n, C)."""
-        X = check_array("X", X, ndim=2)
-        if X.shape[1] != self.means.shape[1]:
-            raise ValueError(f"X must have {self.means.shape[1]} columns, got {X.shape[1]}")
+        X = bind_shapes({"X": (X, "n d")}, dims={"d": self.means.shape[1]})["X"]
         sq = ((X[:, None, :] - self.means[None]) ** 2).sum(-1)
         with np.errstate(divide="ignore"):
             logits = np.log(self.weights)[None] - sq / (2 * self.sigma**2)

@@ -14,19 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
+from sslbook._shapes import Shape, check_shapes
+from sslbook._validation import check_float, check_int, check_memory, check_rng
 
 
-def _check_stochastic(name: str, m, rows: int | None = None) -> np.ndarray:
-    """A matrix whose rows are probability vectors."""
-    m = check_array(name, m, ndim=2)
-    if rows is not None and m.shape[0] != rows:
-        raise ValueError(f"{name} must have {rows} rows, got {m.shape[0]}")
-    if np.any(m < 0) or not np.allclose(m.sum(axis=1), 1.0, rtol=0, atol=1e-9):
-        raise ValueError(f"{name} must have non-negative rows summing to 1")
-    return m
-
-
+@check_shapes(joint=Shape("n1 n2 k", simplex=True, axis=None))
 @dataclass(frozen=True)
 class DiscreteMultiView:
     r"""A finite joint distribution :math:`P(x_1,x_2,y)` of two views and a label.
@@ -38,12 +30,6 @@ class DiscreteMultiView:
     """
 
     joint: np.ndarray
-
-    def __post_init__(self):
-        p = check_array("joint", self.joint, ndim=3)
-        if np.any(p < 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
-            raise ValueError("joint must be non-negative and sum to 1")
-        object.__setattr__(self, "joint", p)
 
     @property
     def p12(self) -> np.ndarray:
@@ -86,6 +72,8 @@ class DiscreteMultiView:
         return x1.astype(np.int64), x2.astype(np.int64), y.astype(np.int64)
 
     @classmethod
+    @check_shapes(prior=Shape("k", simplex=True), p_x1_given_y=Shape("k n1", simplex=True),
+                  p_x2_given_y=Shape("k n2", simplex=True))
     def from_conditionals(cls, prior, p_x1_given_y, p_x2_given_y) -> DiscreteMultiView:
         r"""The conditionally independent joint :math:`P(y)P(x_1\mid y)P(x_2\mid y)`.
 
@@ -98,12 +86,7 @@ class DiscreteMultiView:
         p_x2_given_y : array_like, shape (k, n2)
             Row :math:`y` is :math:`P(\cdot\mid y)` of view 2.
         """
-        prior = check_array("prior", prior, ndim=1)
-        if np.any(prior < 0) or not np.isclose(prior.sum(), 1.0, rtol=0, atol=1e-9):
-            raise ValueError("prior must be a probability vector")
-        a = _check_stochastic("p_x1_given_y", p_x1_given_y, prior.size)
-        b = _check_stochastic("p_x2_given_y", p_x2_given_y, prior.size)
-        return cls(np.einsum("y,ya,yb->aby", prior, a, b))
+        return cls(np.einsum("y,ya,yb->aby", prior, p_x1_given_y, p_x2_given_y))
 
     @classmethod
     def conditionally_independent(
@@ -179,6 +162,7 @@ class DiscreteMultiView:
         return cls(joint)
 
 
+@check_shapes(topics=Shape("k V", simplex=True))
 @dataclass(frozen=True)
 class TopicModelDocs:
     r"""Single-topic documents split into two halves: the two views of a topic model.
@@ -198,9 +182,6 @@ class TopicModelDocs:
     """
 
     topics: np.ndarray
-
-    def __post_init__(self):
-        object.__setattr__(self, "topics", _check_stochastic("topics", self.topics))
 
     @classmethod
     def random(cls, k: int, vocab: int, *, concentration: float = 0.1, rng=None) -> TopicModelDocs:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
+from sslbook._shapes import bind_shapes
+from sslbook._validation import check_float, check_int, check_memory, check_rng
 
 
 def gaussian_linear_regression(
@@ -52,16 +53,12 @@ def gaussian_linear_regression(
     if w_star is None:
         w_star = rng.standard_normal(p)
     else:
-        w_star = check_array("w_star", w_star, ndim=1)
-        if w_star.shape[0] != p:
-            raise ValueError(f"w_star must have length p={p}, got {w_star.shape[0]}")
+        w_star = bind_shapes({"w_star": (w_star, "p")}, dims={"p": p})["w_star"]
     Z = rng.standard_normal(shape + (p,))
     if cov is None:
         X = Z
     else:
-        cov = check_array("cov", cov, ndim=2)
-        if cov.shape != (p, p):
-            raise ValueError(f"cov must have shape {(p, p)}, got {cov.shape}")
+        cov = bind_shapes({"cov": (cov, "p p")}, dims={"p": p})["cov"]
         if not np.allclose(cov, cov.T, rtol=1e-10, atol=1e-12):
             raise ValueError("cov must be symmetric positive definite (it is not symmetric)")
         try:

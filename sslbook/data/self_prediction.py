@@ -16,9 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
+from sslbook._shapes import Shape, bind_shapes, check_shapes
+from sslbook._validation import check_float, check_int, check_memory, check_rng
 
 
+@check_shapes(prior=Shape("k", simplex=True, atol=1e-10), means="k d1", alphabet="m d2",
+              emission=Shape("k m", simplex=True, atol=1e-10))
 @dataclass(frozen=True)
 class CIGaussianMixture:
     r"""Class :math:`Y\in\{0,\dots,k-1\}` with prior :math:`\pi`; :math:`X_1\mid Y=y\sim\mathcal N(\mu_y,
@@ -53,23 +56,9 @@ class CIGaussianMixture:
     scale: float = 1.0
 
     def __post_init__(self):
-        prior = check_array("prior", self.prior, ndim=1)
-        means = check_array("means", self.means, ndim=2)
-        alphabet = check_array("alphabet", self.alphabet, ndim=2)
-        emission = check_array("emission", self.emission, ndim=2)
-        scale = check_float("scale", self.scale, minimum=0.0, strict_min=True)
-        k = prior.shape[0]
-        if np.any(prior <= 0) or abs(prior.sum() - 1) > 1e-10:
+        if np.any(self.prior <= 0):
             raise ValueError("prior must be positive and sum to one")
-        if means.shape[0] != k:
-            raise ValueError(f"means must have k={k} rows, got {means.shape[0]}")
-        if emission.shape != (k, alphabet.shape[0]):
-            raise ValueError(f"emission must have shape {(k, alphabet.shape[0])}, got {emission.shape}")
-        if np.any(emission < 0) or np.any(np.abs(emission.sum(axis=1) - 1) > 1e-10):
-            raise ValueError("emission must be non-negative with rows summing to one")
-        for name, value in (("prior", prior), ("means", means), ("alphabet", alphabet), ("emission", emission)):
-            object.__setattr__(self, name, value)
-        object.__setattr__(self, "scale", scale)
+        object.__setattr__(self, "scale", check_float("scale", self.scale, minimum=0.0, strict_min=True))
 
     @classmethod
     def random(cls, k: int, d1: int, d2: int, m: int, *, separation: float = 2.0, tie: bool = False,
@@ -121,10 +110,7 @@ class CIGaussianMixture:
         return -0.5 * sq / self.scale**2 - d1 * np.log(self.scale) - 0.5 * d1 * np.log(2 * np.pi)
 
     def _check_x1(self, x1) -> np.ndarray:
-        x1 = check_array("x1", x1, ndim=2)
-        if x1.shape[1] != self.means.shape[1]:
-            raise ValueError(f"x1 must have {self.means.shape[1]} columns, got {x1.shape[1]}")
-        return x1
+        return bind_shapes({"x1": (x1, "n d1")}, dims={"d1": self.means.shape[1]})["x1"]
 
     def posterior(self, x1) -> np.ndarray:
         r"""Exact Bayes posterior :math:`P(Y=y\mid X_1=x_1)\propto\pi_y\,\mathcal N(x_1;\mu_y,s^2I)`, shape (n, k)."""
@@ -163,6 +149,7 @@ class CIGaussianMixture:
         return x1, self.alphabet[j], y
 
 
+@check_shapes(B1="d1 r", B2="d2 r", S1="d1 d1", S2="d2 d2", C12="d1 d2")
 @dataclass(frozen=True)
 class LinearGaussianACI:
     r"""Jointly Gaussian :math:`(Y, Z, X_1, X_2)` with zero mean: :math:`\bar Y=[Y;Z]\sim\mathcal N(0, I_{k+m})`,
@@ -192,27 +179,10 @@ class LinearGaussianACI:
     k: int
 
     def __post_init__(self):
-        B1 = check_array("B1", self.B1, ndim=2)
-        B2 = check_array("B2", self.B2, ndim=2)
-        r = B1.shape[1]
-        if B2.shape[1] != r:
-            raise ValueError(f"B2 must have {r} columns like B1, got {B2.shape[1]}")
-        d1, d2 = B1.shape[0], B2.shape[0]
-        S1 = check_array("S1", self.S1, ndim=2)
-        S2 = check_array("S2", self.S2, ndim=2)
-        C12 = check_array("C12", self.C12, ndim=2)
-        if S1.shape != (d1, d1):
-            raise ValueError(f"S1 must have shape {(d1, d1)}, got {S1.shape}")
-        if S2.shape != (d2, d2):
-            raise ValueError(f"S2 must have shape {(d2, d2)}, got {S2.shape}")
-        if C12.shape != (d1, d2):
-            raise ValueError(f"C12 must have shape {(d1, d2)}, got {C12.shape}")
-        k = check_int("k", self.k, minimum=1, maximum=r)
-        noise = np.block([[S1, C12], [C12.T, S2]])
+        k = check_int("k", self.k, minimum=1, maximum=self.B1.shape[1])
+        noise = np.block([[self.S1, self.C12], [self.C12.T, self.S2]])
         if np.min(np.linalg.eigvalsh((noise + noise.T) / 2)) < -1e-10:
             raise ValueError("C12 too large: the noise covariance [[S1, C12], [C12^T, S2]] is not PSD")
-        for name, value in (("B1", B1), ("B2", B2), ("S1", S1), ("S2", S2), ("C12", C12)):
-            object.__setattr__(self, name, value)
         object.__setattr__(self, "k", k)
 
     @classmethod

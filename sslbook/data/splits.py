@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sslbook._validation import check_array, check_int, check_rng
+from sslbook._shapes import Shape, bind_shapes
+from sslbook._validation import check_int, check_rng
 
 
 def few_label_split(labels, n_per_class: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
@@ -25,7 +26,7 @@ def few_label_split(labels, n_per_class: int, rng=None) -> tuple[np.ndarray, np.
     train_idx, test_idx : numpy.ndarray of int
         Disjoint indices covering ``range(n)``.
     """
-    y = check_array("labels", labels, ndim=1, dtype="int")
+    y = bind_shapes({"labels": (labels, Shape("n", dtype="int"))})["labels"]
     n_per_class = check_int("n_per_class", n_per_class, minimum=1)
     rng = check_rng("rng", rng)
     train = []
