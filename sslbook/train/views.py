@@ -19,6 +19,24 @@ from sslbook.train.history import History
 from sslbook.train.loop import fit
 
 
+def _pair_loss(loss, *, temperature: float, alpha: float, t: float, uniform_weight: float) -> Callable:
+    """The loss of two batches of view features ``(z1, z2)``: InfoNCE, alignment + uniformity, or ``loss``."""
+    if loss == "info_nce":
+        return lambda z1, z2: L.info_nce(z1, z2, temperature=temperature)
+    if loss == "align_uniform":
+        return lambda z1, z2: (L.align(z1, z2, alpha=alpha)
+                               + uniform_weight * 0.5 * (L.uniform(z1, t=t) + L.uniform(z2, t=t)))
+    return loss
+
+
+def _per_step(log: list[torch.Tensor], steps: int) -> np.ndarray:
+    """One value per step; NaN for the steps done before a resume (not logged in this call)."""
+    done = np.full(steps, np.nan)
+    if log:
+        done[steps - len(log):] = torch.stack(log).cpu().numpy()
+    return done
+
+
 def train_views(
     model: nn.Module,
     X,
@@ -117,6 +135,7 @@ def train_views(
     n = data.shape[0]
     batch_size = check_int("batch_size", batch_size, minimum=2, maximum=n)
     gen = torch.Generator(device=dev).manual_seed(seed)
+    objective = _pair_loss(loss, temperature=temperature, alpha=alpha, t=t, uniform_weight=uniform_weight)
     align_log: list[torch.Tensor] = []
     uniform_log: list[torch.Tensor] = []
 
@@ -136,24 +155,13 @@ def train_views(
             zf2 = nn.functional.normalize(z2.detach().float(), dim=-1)
             align_log.append(L.align(zf1, zf2))
             uniform_log.append(0.5 * (L.uniform(zf1) + L.uniform(zf2)))
-        if loss == "info_nce":
-            return L.info_nce(z1, z2, temperature=temperature)
-        if loss == "align_uniform":
-            return L.align(z1, z2, alpha=alpha) + uniform_weight * 0.5 * (L.uniform(z1, t=t) + L.uniform(z2, t=t))
-        return loss(z1, z2)
+        return objective(z1, z2)
 
     n_threads = check_int("cpu_threads", cpu_threads, minimum=1) if cpu_threads is not None else None
     with torch_threads(n_threads if dev.type == "cpu" else None):
         history = fit(model, loss_fn, sample_batch, steps=steps, lr=lr, optimizer=optimizer,
                       weight_decay=weight_decay, device=dev, amp=amp, progress=progress, desc=desc,
                       checkpoint=checkpoint, checkpoint_every=checkpoint_every, generators=(gen,))
-
-    def per_step(log: list[torch.Tensor]) -> np.ndarray:
-        done = np.full(steps, np.nan)
-        if log:
-            done[steps - len(log):] = torch.stack(log).cpu().numpy()
-        return done
-
-    history.extra.update(loss=loss if isinstance(loss, str) else "callable", align=per_step(align_log),
-                         uniform=per_step(uniform_log))
+    history.extra.update(loss=loss if isinstance(loss, str) else "callable", align=_per_step(align_log, steps),
+                         uniform=_per_step(uniform_log, steps))
     return history
