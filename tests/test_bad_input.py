@@ -499,10 +499,10 @@ REGISTRY: list[Entry] = [
     E("sslbook.probes.few_label_accuracy", lambda: dict(features=arr(12, 2), labels=labels(12), n_per_class=2,
                                                         probe="mean", repeats=2, rng=0),
       {"n_per_class": ("type", "neg", "zero"), "repeats": ("type", "neg", "zero"), "rng": ("type",)}),
-    E("sslbook.probes.n_beaten_by", lambda: dict(scores=_scores(), labels=labels(10, 3))),
-    E("sslbook.probes.top_r_accuracy", lambda: dict(scores=_scores(), labels=labels(10, 3), r=2),
+    E("sslbook.metrics.n_beaten_by", lambda: dict(scores=_scores(), labels=labels(10, 3))),
+    E("sslbook.metrics.top_r_accuracy", lambda: dict(scores=_scores(), labels=labels(10, 3), r=2),
       {"r": ("type", "neg", "zero")}),
-    E("sslbook.probes.avg_k_accuracy", lambda: dict(scores=_scores(), labels=labels(10, 3), k=2, method="exact"),
+    E("sslbook.metrics.avg_k_accuracy", lambda: dict(scores=_scores(), labels=labels(10, 3), k=2, method="exact"),
       {"k": ("type", "neg", "zero")}),
     # --- config / device / session ---------------------------------------------------------------------
     E("sslbook.config.size", lambda: dict(name="ch01.ols_trials")),
