@@ -20,6 +20,7 @@ from scipy.optimize import minimize
 from scipy.special import expit, log_expit, softmax
 from torch import nn
 
+from sslbook._shapes import Shape, check_shapes
 from sslbook._validation import check_array, check_choice, check_float, check_int, check_memory
 from sslbook.data import prompts
 
@@ -276,6 +277,7 @@ class ProbeResult:
     b: float  #: the bias (0 without intercept)
 
 
+@check_shapes(features="S k", p_task=Shape("S", simplex=True), q_pos="S")
 def logistic_probe(features, p_task, q_pos, *, u=None, intercept: bool = False, reg: float = 0.0,
                    max_iter: int = 500) -> ProbeResult:
     r"""Exact population logistic loss of a linear probe on a finite task, at given weights or minimised.
@@ -309,13 +311,7 @@ def logistic_probe(features, p_task, q_pos, *, u=None, intercept: bool = False, 
     -------
     ProbeResult
     """
-    G = check_array("features", features, ndim=2)
-    pt = check_array("p_task", p_task, ndim=1)
-    q = check_array("q_pos", q_pos, ndim=1)
-    if pt.shape[0] != G.shape[0] or q.shape[0] != G.shape[0]:
-        raise ValueError("features, p_task and q_pos must have one row per context")
-    if np.any(pt < 0) or not np.isclose(pt.sum(), 1.0, atol=1e-9):
-        raise ValueError("p_task must be non-negative and sum to 1")
+    G, pt, q = features, p_task, q_pos  # converted and checked by check_shapes
     if np.any(q < 0) or np.any(q > 1):
         raise ValueError("q_pos must lie in [0, 1]")
     reg = check_float("reg", reg, minimum=0.0)

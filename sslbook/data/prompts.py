@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from sslbook._validation import check_array, check_float, check_int, check_memory, check_rng
+from sslbook._shapes import Shape, bind_shapes
+from sslbook._validation import check_float, check_int, check_memory, check_rng
 
 __all__ = ["LMTask", "PromptHMM", "hidden_class_task", "prompt_hmm"]
 
@@ -154,15 +155,10 @@ def hidden_class_task(spec: PromptHMM, contexts, posterior, p_context, *, prompt
     """
     if not isinstance(spec, PromptHMM):
         raise TypeError(f"spec must be a PromptHMM, got {type(spec).__name__}")
-    tok = check_array("contexts", contexts, ndim=2, dtype="int")
-    post = check_array("posterior", posterior, ndim=2)
-    pc = check_array("p_context", p_context, ndim=1)
-    if post.shape != (tok.shape[0], spec.A.shape[0]) or pc.shape[0] != tok.shape[0]:
-        raise ValueError("contexts, posterior and p_context must describe the same contexts")
-    if np.any(post < 0) or not np.allclose(post.sum(axis=1), 1.0, atol=1e-9):
-        raise ValueError("posterior must have rows on the simplex")
-    if np.any(pc < 0) or not np.isclose(pc.sum(), 1.0, atol=1e-9):
-        raise ValueError("p_context must be non-negative and sum to 1")
+    out = bind_shapes({"contexts": (contexts, Shape("S L", dtype="int")),
+                       "posterior": (posterior, Shape("S H", simplex=True)),
+                       "p_context": (p_context, Shape("S", simplex=True))}, dims={"H": spec.A.shape[0]})
+    tok, post, pc = out["contexts"], out["posterior"], out["p_context"]
     regular = np.all(tok < spec.n_regular, axis=1)
     if not regular.any():
         raise ValueError("no context made of regular words only")

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from sslbook import losses
+from sslbook._shapes import Shape, check_shapes
 from sslbook._validation import check_array, check_choice, check_int, check_memory, check_rng
 from sslbook.device import cpu_threads as torch_threads
 from sslbook.device import get_device
@@ -24,6 +25,8 @@ from sslbook.train.history import History
 from sslbook.train.loop import fit
 
 
+@check_shapes(context_tokens=Shape("S L", dtype="int"), p_context=Shape("S", simplex=True),
+              p_next=Shape("S V", simplex=True))
 def lm_batches(context_tokens, p_context, p_next, *, batch_size: int, rng: Any = None) -> Callable[[int], tuple]:
     r"""A sampler of (context, next word) pairs :math:`s\sim p_L`, :math:`w\sim p^*_{\cdot\mid s}` for :func:`train_lm`.
 
@@ -42,15 +45,7 @@ def lm_batches(context_tokens, p_context, p_next, *, batch_size: int, rng: Any =
     callable
         ``sample_batch(step) -> (contexts (B, L) int64, words (B,) int64)`` as numpy arrays.
     """
-    tokens = check_array("context_tokens", context_tokens, ndim=2, dtype="int")
-    pc = check_array("p_context", p_context, ndim=1)
-    pn = check_array("p_next", p_next, ndim=2)
-    if pc.shape[0] != tokens.shape[0] or pn.shape[0] != tokens.shape[0]:
-        raise ValueError("context_tokens, p_context and p_next must have one row per context")
-    if np.any(pc < 0) or not np.isclose(pc.sum(), 1.0, atol=1e-9):
-        raise ValueError("p_context must be non-negative and sum to 1")
-    if np.any(pn < 0) or not np.allclose(pn.sum(axis=1), 1.0, atol=1e-9):
-        raise ValueError("p_next must have rows on the simplex")
+    tokens, pc, pn = context_tokens, p_context, p_next  # converted and checked by check_shapes
     batch_size = check_int("batch_size", batch_size, minimum=1)
     check_memory("batch_size", 8.0 * batch_size * (tokens.shape[1] + pn.shape[1] + 4), what="one batch")
     rng = check_rng("rng", rng)

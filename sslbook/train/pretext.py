@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from sslbook._validation import check_array, check_choice, check_float, check_int, check_same_length
+from sslbook._shapes import bind_shapes, check_shapes
+from sslbook._validation import check_choice, check_float, check_int
 from sslbook.device import cpu_threads
 from sslbook.models import MLPEncoder, encode
 from sslbook.train.history import History
@@ -31,14 +32,13 @@ class PretextRegressor:
 
     def transform(self, x1) -> np.ndarray:
         """The learned features :math:`\\tilde\\psi(x_1)`, shape (n, d2) (numpy)."""
-        x1 = check_array("x1", x1, ndim=2)
-        if x1.shape[1] != self.mean_x1.shape[0]:
-            raise ValueError(f"x1 must have {self.mean_x1.shape[0]} columns, got {x1.shape[1]}")
+        x1 = bind_shapes({"x1": (x1, "n d1")}, dims={"d1": self.mean_x1.shape[0]})["x1"]
         if self.kind == "ridge":
             return (x1 - self.mean_x1) @ self.coef + self.mean_x2
         return encode(self.model, x1 - self.mean_x1) + self.mean_x2
 
 
+@check_shapes(x1="n d1", x2="n d2")
 def fit_pretext_regression(
     x1,
     x2,
@@ -83,9 +83,6 @@ def fit_pretext_regression(
     -------
     PretextRegressor
     """
-    x1 = check_array("x1", x1, ndim=2)
-    x2 = check_array("x2", x2, ndim=2)
-    check_same_length(("x1", "x2"), x1, x2)
     kind = check_choice("kind", kind, ("ridge", "mlp"))
     ridge = check_float("ridge", ridge, minimum=0.0)
     seed = check_int("seed", seed, minimum=0)

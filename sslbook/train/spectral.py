@@ -9,7 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from sslbook._validation import check_array, check_float, check_int, check_rng
+from sslbook._shapes import bind_shapes
+from sslbook._validation import check_float, check_int, check_rng
 from sslbook.checkpoint import check_checkpoint_path
 from sslbook.device import cpu_threads as torch_threads
 from sslbook.device import get_device
@@ -95,9 +96,7 @@ def train_spectral(
     dev = get_device(device)
     table = None
     if inputs is not None:
-        table = check_array("inputs", inputs, ndim=2)
-        if table.shape[0] != graph.n_aug:
-            raise ValueError(f"inputs must have one row per augmented input ({graph.n_aug}), got {table.shape[0]}")
+        table = bind_shapes({"inputs": (inputs, "N d")}, dims={"N": graph.n_aug})["inputs"]  # N: augmented inputs
         table = torch.as_tensor(table, dtype=torch.float32, device=dev)  # moved once, not at every step
     if checkpoint is not None:
         checkpoint = check_checkpoint_path("checkpoint", checkpoint)
@@ -158,9 +157,7 @@ def spectral_batch_losses(
     """
     if not hasattr(graph, "sample_positive_pairs") or not hasattr(graph, "n_aug"):
         raise TypeError(f"graph must be an AugmentationGraph, got {type(graph).__name__}")
-    f = check_array("f", f, ndim=2)
-    if f.shape[0] != graph.n_aug:
-        raise ValueError(f"f must have one row per augmented input ({graph.n_aug}), got {f.shape[0]}")
+    f = bind_shapes({"f": (f, "N k")}, dims={"N": graph.n_aug})["f"]  # N: augmented inputs
     batches = check_int("batches", batches, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=2)
     if cpu_threads is not None:
