@@ -563,3 +563,23 @@ def test_scaler_skipping_forever_is_divergence(monkeypatch):
     with pytest.raises(TrainingDivergedError, match=rf"skipped more than {MAX_SCALER_SKIPS} steps in a row"):
         fit(LinearEncoder(3, 1), lambda m, b: _mse(m, b) * float("inf"), lambda s: (X, y),
             steps=MAX_SCALER_SKIPS + 5, progress=False)
+
+
+def test_package_exports_every_trainer_once():
+    """sslbook.train re-exports each objective's trainer (the names chapters use) from one __all__."""
+    import importlib
+
+    import sslbook.train as train
+
+    assert len(train.__all__) == len(set(train.__all__))
+    for name in train.__all__:
+        assert hasattr(train, name), name
+    for module, names in {"contrastive": ["train_contrastive"], "views": ["train_views"],
+                          "spectral": ["train_spectral", "spectral_batch_losses"],
+                          "pretext": ["PretextRegressor", "fit_pretext_regression"],
+                          "adversarial": ["probe_r2", "train_adversarial_probe"],
+                          "language_model": ["train_lm", "lm_batches"], "loop": ["fit"],
+                          "history": ["History", "TrainingDivergedError"]}.items():
+        mod = importlib.import_module(f"sslbook.train.{module}")
+        for name in names:
+            assert getattr(train, name) is getattr(mod, name) and name in train.__all__, name
