@@ -67,23 +67,12 @@ def probe_r2(z: torch.Tensor, y: torch.Tensor, *, ridge: float = 1e-4) -> torch.
     return torch.trace(torch.linalg.solve(G, Zc.T @ (S @ Zc))) / total
 
 
-def train_adversarial_probe(
-    model: nn.Module,
-    sample_batch: Callable[[int], Any],
-    *,
-    steps: int,
-    adv_weight: float = 1.0,
-    lr: float = 3e-3,
-    optimizer: str = "adam",
-    weight_decay: float = 0.0,
-    device=None,
-    progress: bool | None = None,
-    desc: str = "spectral training",
-    cpu_threads: int | None = 1,
-    checkpoint=None,
-    checkpoint_every: int | None = None,
-    generators=(),
-) -> History:
+def train_adversarial_probe(model: nn.Module, sample_batch: Callable[[int], Any], *, steps: int,
+                            adv_weight: float = 1.0, lr: float = 3e-3, optimizer: str = "adam",
+                            weight_decay: float = 0.0, device=None, progress: bool | None = None,
+                            desc: str = "spectral training",
+                            cpu_threads: int | None = 1, checkpoint=None, checkpoint_every: int | None = None,
+                            generators=()) -> History:
     r"""Spectral contrastive training with an adversarial linear probe: a thin wrapper around :func:`fit`.
 
     Each step draws positive pairs with labels :math:`(x_i,x_i^+,y_i)` and minimises

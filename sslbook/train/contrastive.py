@@ -19,25 +19,38 @@ from sslbook.train.history import History
 from sslbook.train.loop import fit
 
 
-def train_contrastive(
-    model: nn.Module,
-    sample_triples: Callable[[int], Any],
-    *,
-    steps: int,
-    loss: str = "logistic2",
-    radius: float | None = None,
-    lr: float = 1e-3,
-    optimizer: str = "adam",
-    weight_decay: float = 0.0,
-    device=None,
-    amp: str = "auto",
-    progress: bool | None = None,
-    desc: str = "contrastive training",
-    cpu_threads: int | None = 1,
-    checkpoint=None,
-    checkpoint_every: int | None = None,
-    generators=(),
-) -> History:
+def _as_triple(batch) -> tuple:
+    """``(x, x_pos, x_neg)`` from a tuple, a :class:`sslbook.data.Triples` or a ``ContrastiveTuples``."""
+    if all(hasattr(batch, name) for name in ("anchor", "positive", "negatives")):
+        batch = (batch.anchor, batch.positive, batch.negatives)
+    elif all(hasattr(batch, name) for name in ("anchors", "positives", "negatives")):
+        # ContrastiveTuples from LatentClassModel.sample_tuples: positives are (B, block, d_in)
+        if batch.positives.shape[1] != 1:
+            raise ValueError("sample_triples must give one positive per anchor (block = 1)")
+        batch = (batch.anchors, batch.positives[:, 0], batch.negatives)
+    if not isinstance(batch, (tuple, list)) or len(batch) != 3:
+        raise TypeError("sample_triples(step) must return (x, x_pos, x_neg) or an object with "
+                        "attributes anchor, positive, negatives")
+    return tuple(batch)
+
+
+def _check_triple(x: torch.Tensor, x_pos: torch.Tensor, x_neg: torch.Tensor) -> tuple:
+    """Shapes (B, d_in), (B, d_in), (B, k, d_in) of a batch on the device (one negative (B, d_in) is k = 1)."""
+    if x.ndim != 2 or x_pos.shape != x.shape:
+        raise ValueError(f"sample_triples must give x and x_pos of equal shape (B, d_in), got "
+                         f"{tuple(x.shape)} and {tuple(x_pos.shape)}")
+    if x_neg.ndim == 2:
+        x_neg = x_neg.unsqueeze(1)
+    if x_neg.ndim != 3 or x_neg.shape[0] != x.shape[0] or x_neg.shape[2] != x.shape[1]:
+        raise ValueError(f"sample_triples must give x_neg of shape (B, k, d_in), got {tuple(x_neg.shape)}")
+    return x, x_pos, x_neg
+
+
+def train_contrastive(model: nn.Module, sample_triples: Callable[[int], Any], *, steps: int, loss: str = "logistic2",
+                      radius: float | None = None, lr: float = 1e-3, optimizer: str = "adam",
+                      weight_decay: float = 0.0, device=None, amp: str = "auto", progress: bool | None = None,
+                      desc: str = "contrastive training", cpu_threads: int | None = 1, checkpoint=None,
+                      checkpoint_every: int | None = None, generators=()) -> History:
     r"""Train an encoder on contrastive tuples with a CURL loss: a thin wrapper around :func:`fit`.
 
     Each step draws a batch ``(x, x_pos, x_neg)`` of anchors, positives and negatives, encodes all of them in
@@ -92,28 +105,10 @@ def train_contrastive(
     criterion = losses.contrastive_logistic2 if loss == "logistic2" else losses.contrastive_hinge
 
     def batches(step: int):
-        batch = sample_triples(step)
-        if all(hasattr(batch, name) for name in ("anchor", "positive", "negatives")):
-            batch = (batch.anchor, batch.positive, batch.negatives)
-        elif all(hasattr(batch, name) for name in ("anchors", "positives", "negatives")):
-            # ContrastiveTuples from LatentClassModel.sample_tuples: positives are (B, block, d_in)
-            if batch.positives.shape[1] != 1:
-                raise ValueError("sample_triples must give one positive per anchor (block = 1)")
-            batch = (batch.anchors, batch.positives[:, 0], batch.negatives)
-        if not isinstance(batch, (tuple, list)) or len(batch) != 3:
-            raise TypeError("sample_triples(step) must return (x, x_pos, x_neg) or an object with "
-                            "attributes anchor, positive, negatives")
-        return tuple(batch)
+        return _as_triple(sample_triples(step))
 
     def loss_fn(net: nn.Module, batch) -> torch.Tensor:
-        x, x_pos, x_neg = batch
-        if x.ndim != 2 or x_pos.shape != x.shape:
-            raise ValueError(f"sample_triples must give x and x_pos of equal shape (B, d_in), got "
-                             f"{tuple(x.shape)} and {tuple(x_pos.shape)}")
-        if x_neg.ndim == 2:
-            x_neg = x_neg.unsqueeze(1)
-        if x_neg.ndim != 3 or x_neg.shape[0] != x.shape[0] or x_neg.shape[2] != x.shape[1]:
-            raise ValueError(f"sample_triples must give x_neg of shape (B, k, d_in), got {tuple(x_neg.shape)}")
+        x, x_pos, x_neg = _check_triple(*batch)
         B, k = x_neg.shape[:2]
         z = net(torch.cat([x, x_pos, x_neg.reshape(B * k, -1)]))
         if radius is not None:

@@ -61,26 +61,11 @@ def lm_batches(context_tokens, p_context, p_next, *, batch_size: int, rng: Any =
     return sample_batch
 
 
-def train_lm(
-    model: SoftmaxLM,
-    sample_batch: Callable[[int], Any],
-    *,
-    steps: int,
-    loss: str = "xent",
-    lr: float = 3e-3,
-    checkpoints=None,
-    callback: Callable[[SoftmaxLM, int], Any] | None = None,
-    optimizer: str = "adam",
-    weight_decay: float = 0.0,
-    device=None,
-    amp: str = "auto",
-    progress: bool | None = None,
-    desc: str | None = None,
-    cpu_threads: int | None = 1,
-    checkpoint=None,
-    checkpoint_every: int | None = None,
-    generators=(),
-) -> History:
+def train_lm(model: SoftmaxLM, sample_batch: Callable[[int], Any], *, steps: int, loss: str = "xent", lr: float = 3e-3,
+             checkpoints=None, callback: Callable[[SoftmaxLM, int], Any] | None = None, optimizer: str = "adam",
+             weight_decay: float = 0.0, device=None, amp: str = "auto", progress: bool | None = None,
+             desc: str | None = None, cpu_threads: int | None = 1, checkpoint=None,
+             checkpoint_every: int | None = None, generators=()) -> History:
     r"""Train a :class:`SoftmaxLM` with the cross-entropy or the Quad loss (a thin wrapper around ``fit``).
 
     Each step draws ``(contexts, target)`` and minimises :func:`sslbook.losses.xent_lm` on the logits
@@ -132,44 +117,57 @@ def train_lm(
         raise TypeError("callback must be callable when checkpoints are given")
     if cpu_threads is not None:
         cpu_threads = check_int("cpu_threads", cpu_threads, minimum=1)
-    results: list[tuple[int, Any]] = []
-    pending = set(marks)
-
-    def evaluate(net: SoftmaxLM, step: int) -> None:
-        was_training = net.training
-        net.eval()
-        with torch.no_grad():
-            results.append((step, callback(net, step)))
-        net.train(was_training)
+    calls = _Callbacks(callback, marks)
 
     def batches(step: int):
-        if step in pending:
-            evaluate(model, step)
+        calls.at(model, step)
         batch = sample_batch(step)
         if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
             raise TypeError("sample_batch(step) must return (contexts, target) or (contexts, target, weight)")
         _check_lm_batch(batch, model)
         return tuple(batch)
 
+    with torch_threads(cpu_threads if get_device(device).type == "cpu" else None):
+        trained = model if loss == "xent" else _QuadForward(model)
+        history = fit(trained, _lm_loss(loss), batches, steps=steps, lr=lr, optimizer=optimizer,
+                      weight_decay=weight_decay, device=device, amp=amp, progress=progress, desc=desc or f"{loss} LM",
+                      checkpoint=checkpoint, checkpoint_every=checkpoint_every, generators=generators)
+        calls.at(model, steps)
+    history.extra.update(loss=loss, checkpoints=calls.results)
+    return history
+
+
+class _Callbacks:
+    """``callback(model, step)`` at the steps ``marks``, in eval mode and without gradients; results kept in order."""
+
+    def __init__(self, callback: Callable | None, marks: list[int]):
+        self.callback, self.pending = callback, set(marks)
+        self.results: list[tuple[int, Any]] = []
+
+    def at(self, model: SoftmaxLM, step: int) -> None:
+        if step not in self.pending:
+            return
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            self.results.append((step, self.callback(model, step)))
+        model.train(was_training)
+
+
+def _lm_loss(kind: str) -> Callable[[nn.Module, Any], torch.Tensor]:
+    """The batch loss of :func:`train_lm`: cross-entropy on the logits, or Quad on :math:`(f(s), \\Phi)`."""
+
     def loss_fn(net: nn.Module, batch) -> torch.Tensor:
         contexts, target = batch[:2]
         weight = batch[2].float() if len(batch) == 3 else None
         if target.is_floating_point():
             target = target.float()
-        if loss == "xent":
+        if kind == "xent":
             return losses.xent_lm(net(contexts).float(), target, weight=weight)
         feats, Phi = net(contexts)  # through forward: under torch.compile, the compiled graph
         return losses.quad_lm(feats.float(), Phi.float(), target, weight=weight)
 
-    with torch_threads(cpu_threads if get_device(device).type == "cpu" else None):
-        trained = model if loss == "xent" else _QuadForward(model)
-        history = fit(trained, loss_fn, batches, steps=steps, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
-                      device=device, amp=amp, progress=progress, desc=desc or f"{loss} LM", checkpoint=checkpoint,
-                      checkpoint_every=checkpoint_every, generators=generators)
-        if steps in pending:
-            evaluate(model, steps)
-    history.extra.update(loss=loss, checkpoints=results)
-    return history
+    return loss_fn
 
 
 class _QuadForward(nn.Module):

@@ -104,7 +104,7 @@ class _Options:
         return {"lr": self.lr, "optimizer": self.optimizer, "weight_decay": self.weight_decay}
 
 
-def _check_options(model, loss_fn, sample_batch, *, steps, lr, optimizer, weight_decay, device, amp, check_every,
+def _check_options(*, model, loss_fn, sample_batch, steps, lr, optimizer, weight_decay, device, amp, check_every,
                    explode_ratio, progress, desc, checkpoint, checkpoint_every, override_checkpoint, generators,
                    compile, deterministic) -> _Options:
     if not isinstance(model, nn.Module):
@@ -225,6 +225,16 @@ class _Run:
                 f"lr={self.o.lr:g}, precision={self.precision})"
             )
 
+    def history(self, elapsed: float) -> History:
+        """The :class:`History` of the run, ``elapsed`` seconds after its (re)start."""
+        extra: dict[str, Any] = {}
+        if self.o.checkpoint is not None:
+            extra = {"checkpoint": str(self.o.checkpoint), "resumed_from": self.at.step}
+        if self.scaler is not None:
+            extra["skipped_steps"] = int(self.monitor.skipped)
+        return History(loss=self.monitor.losses(), device=str(self.o.device), precision=self.precision,
+                       seconds=self.at.seconds + elapsed, extra=extra)
+
 
 def _train(run: _Run, sample_batch: Callable[[int], Any]) -> float:
     """Run the steps from the resume point to ``steps``; returns the seconds they took."""
@@ -252,96 +262,67 @@ def _train(run: _Run, sample_batch: Callable[[int], Any]) -> float:
     return time.perf_counter() - start
 
 
-def fit(
-    model: nn.Module,
-    loss_fn: Callable[[nn.Module, Any], torch.Tensor],
-    sample_batch: Callable[[int], Any],
-    *,
-    steps: int,
-    lr: float = 1e-3,
-    optimizer: str = "adam",
-    weight_decay: float = 0.0,
-    device=None,
-    amp: str = "auto",
-    check_every: int | None = None,
-    explode_ratio: float | None = EXPLODE_RATIO,
-    progress: bool | None = None,
-    desc: str = "training",
-    checkpoint=None,
-    checkpoint_every: int | None = None,
-    override_checkpoint: bool = False,
-    generators=(),
-    compile: bool | None = None,
-    deterministic: bool = False,
-) -> History:
+def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], torch.Tensor], sample_batch: Callable[[int], Any], *,
+        steps: int, lr: float = 1e-3, optimizer: str = "adam", weight_decay: float = 0.0, device=None,
+        amp: str = "auto", check_every: int | None = None, explode_ratio: float | None = EXPLODE_RATIO,
+        progress: bool | None = None, desc: str = "training", checkpoint=None, checkpoint_every: int | None = None,
+        override_checkpoint: bool = False, generators=(), compile: bool | None = None,
+        deterministic: bool = False) -> History:
     r"""Minimise ``loss_fn(model, batch)`` over ``steps`` batches drawn by ``sample_batch(step)``.
+
+    Each step draws a batch, checks it (:func:`check_batch`), moves it to the device (:func:`to_device`) and
+    takes one optimiser step; :class:`LossMonitor` checks the losses; with ``checkpoint`` the run resumes from
+    and saves to a file (:func:`resume_run`, :func:`save_run`).
 
     Parameters
     ----------
     model : torch.nn.Module
-        Moved to the device. If it has a ``project()`` method (e.g. a norm constraint), it is called after
-        every optimiser step.
+        Moved to the device; its ``project()`` method, if any (e.g. a norm constraint), runs after every step.
     loss_fn : callable
         ``loss_fn(model, batch) -> scalar tensor``.
     sample_batch : callable
-        ``sample_batch(step) -> batch`` (tensors or numpy arrays, or tuples/dicts of them); moved to the device.
-        ``None`` or an empty array in the batch is an error. For an exact resume it must depend only on ``step``
-        and on random generators that are global (Python, numpy's legacy state, torch) or listed in
-        ``generators``.
+        ``sample_batch(step) -> batch`` (tensors or numpy arrays, or tuples/dicts of them); ``None`` or an empty
+        array is an error. For an exact resume it may depend only on ``step`` and on random generators that are
+        global (Python, numpy's legacy state, torch) or listed in ``generators``.
     steps : int
-        Number of optimiser steps (in total, including those of a resumed run).
-    lr : float
-        Learning rate.
-    optimizer : {"adam", "adamw", "sgd"}
-    weight_decay : float
+        Optimiser steps in total (those before a resume included).
+    lr, optimizer, weight_decay : float, {"adam", "adamw", "sgd"}, float
+        The optimiser: learning rate, algorithm, weight decay.
     device : str or torch.device, optional
         Default: auto (cuda, else mps, else cpu).
     amp : {"auto", "off", "bf16", "fp16"}
-        Mixed precision on CUDA only: ``"auto"`` is bf16 on GPUs of compute capability 8.0 or more, else fp16
-        with a gradient scaler; an explicit ``"bf16"`` on an older GPU is a ``ValueError``. With fp16, a step
-        whose scaled gradients overflow is skipped by the gradient scaler (which lowers its scale), as intended:
-        its loss is then not checked, and ``history.extra["skipped_steps"]`` counts such steps; more than
-        :data:`MAX_SCALER_SKIPS` skips in a row is divergence. Verification runs pass ``"off"`` (fp32).
+        Mixed precision on CUDA only: ``"auto"`` is bf16 from compute capability 8.0 (an explicit ``"bf16"``
+        below it is a ``ValueError``), else fp16 with a gradient scaler, whose skipped (overflowing) steps are
+        not checked and are counted in ``history.extra["skipped_steps"]`` (more than :data:`MAX_SCALER_SKIPS`
+        in a row is divergence). Verification runs pass ``"off"`` (fp32).
     check_every : int, optional
-        Check the losses for NaN, inf and explosion every this many steps (each check synchronises a GPU);
-        default 1 on the CPU and 25 on a GPU. The last step, and every step that saves a checkpoint, are always
-        checked; the check names the first bad step.
+        Steps between checks of the losses for NaN, inf and explosion (each synchronises a GPU); default 1 on the
+        CPU, 25 on a GPU. The last step and every saving step are always checked; the error names the bad step.
     explode_ratio : float or None
-        The run stops with :class:`TrainingDivergedError` when a finite loss exceeds, in absolute value,
-        ``explode_ratio * max(|first loss|, 1)`` (the first loss of the run; the floor 1 keeps a first loss
-        near 0 from making every later loss "explode"). Default :data:`EXPLODE_RATIO` (``1e6``), far above what
-        a training that makes progress reaches (every chapter's training runs under it). ``None`` disables the
-        check. Checked with the NaN/inf check (every ``check_every`` steps), so at no extra synchronisation.
+        A finite loss above ``explode_ratio * max(|first loss|, 1)`` in absolute value is divergence (the floor 1
+        keeps a first loss near 0 from making every later loss explode). Default :data:`EXPLODE_RATIO` (``1e6``),
+        far above what a run that makes progress reaches; ``None`` disables the check.
     progress : bool, optional
-        Show a progress bar; default :func:`sslbook.config.progress_enabled`.
+        Show a progress bar (label ``desc``); default :func:`sslbook.config.progress_enabled`.
     desc : str
-        Label of the progress bar.
     checkpoint : str or os.PathLike, optional
-        A checkpoint file. If it exists, the run resumes from it (model, optimiser, gradient scaler, losses so
-        far and every random state, see :func:`sslbook.checkpoint.capture_rng_state`); the run then saves to
-        it atomically every ``checkpoint_every`` steps and at the end. On the CPU a resumed run reproduces the
-        uninterrupted run exactly. A finished checkpoint makes a repeated call return at once. Weights that
-        are NaN or infinite are never saved. The checkpoint records ``lr``, ``optimizer``, ``weight_decay``, the
-        model's class and parameter shapes; resuming with other values is a ``ValueError`` (see
-        ``override_checkpoint``); a checkpoint whose step count, loss history or optimiser state do not agree
-        is a ``ValueError``.
+        If the file exists, resume from it (model, optimiser, scaler, losses, every random state); then save to
+        it atomically every ``checkpoint_every`` steps (default ``max(1, steps // 10)``) and at the end. On the
+        CPU a resumed run reproduces the uninterrupted one exactly; a finished checkpoint returns at once; NaN or
+        infinite weights are never saved. A checkpoint saved with other arguments or that does not agree with
+        itself is a ``ValueError`` (:func:`check_resume_state`).
     checkpoint_every : int, optional
-        Steps between saves; default ``max(1, steps // 10)``. Only with ``checkpoint``.
     override_checkpoint : bool
-        Resume even though ``lr``, ``weight_decay``, ``optimizer`` or the model's class differ from the
-        checkpoint's: the optimiser continues with this call's ``lr`` and ``weight_decay`` (its moments are
-        kept; a different ``optimizer`` starts a fresh optimiser state). The parameter shapes must still agree.
+        Resume although ``lr``, ``weight_decay``, ``optimizer`` or the model's class differ from the checkpoint's,
+        with this call's values (another ``optimizer`` starts a fresh state); parameter shapes must still agree.
     generators : sequence of numpy.random.Generator or torch.Generator, optional
-        The caller's generators that ``sample_batch`` draws from (e.g. ``ctx.rng``): saved in and restored
-        from the checkpoint.
+        The generators ``sample_batch`` draws from (e.g. ``ctx.rng``), saved in and restored from the checkpoint.
     compile : bool, optional
-        Run the model through ``torch.compile`` (worth it for long GPU runs, not for the book's small CPU
-        problems). Default: on only on CUDA when the environment variable ``SSLBOOK_COMPILE=1``.
+        Run the model through ``torch.compile``; default: on only on CUDA with ``SSLBOOK_COMPILE=1``.
     deterministic : bool
-        Run with ``torch.use_deterministic_algorithms(True)``, ``torch.backends.cudnn.deterministic = True``
-        and ``benchmark = False`` (and ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` on CUDA if unset), restored
-        afterwards: reproducible GPU runs at some cost in speed; an operation without a deterministic kernel
-        raises ``RuntimeError``. The CPU runs of the book are deterministic without it.
+        ``torch.use_deterministic_algorithms(True)`` and deterministic cuDNN without benchmark (with
+        ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` on CUDA if unset) during the run: reproducible GPU runs, slower; an
+        operation without a deterministic kernel raises ``RuntimeError``. CPU runs are deterministic without it.
 
     Returns
     -------
@@ -351,21 +332,11 @@ def fit(
     Raises
     ------
     TrainingDivergedError
-        When the loss (or, after the last step, a parameter) is NaN or infinite, or the loss explodes (see
-        ``explode_ratio``), naming the step and the last finite loss.
+        When a loss (or, after the last step, a parameter) is NaN or infinite, or a loss explodes, naming the step
+        and the last finite loss.
     """
-    o = _check_options(model, loss_fn, sample_batch, steps=steps, lr=lr, optimizer=optimizer,
-                       weight_decay=weight_decay, device=device, amp=amp, check_every=check_every,
-                       explode_ratio=explode_ratio, progress=progress, desc=desc, checkpoint=checkpoint,
-                       checkpoint_every=checkpoint_every, override_checkpoint=override_checkpoint,
-                       generators=generators, compile=compile, deterministic=deterministic)
+    o = _check_options(**locals())  # every argument, checked
     run = _Run(model, loss_fn, o)
     elapsed = _train(run, sample_batch)
     run.check_weights()
-    extra: dict[str, Any] = {}
-    if o.checkpoint is not None:
-        extra = {"checkpoint": str(o.checkpoint), "resumed_from": run.at.step}
-    if run.scaler is not None:
-        extra["skipped_steps"] = int(run.monitor.skipped)
-    return History(loss=run.monitor.losses(), device=str(o.device), precision=run.precision,
-                   seconds=run.at.seconds + elapsed, extra=extra)
+    return run.history(elapsed)

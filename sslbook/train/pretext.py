@@ -39,22 +39,10 @@ class PretextRegressor:
 
 
 @check_shapes(x1="n d1", x2="n d2")
-def fit_pretext_regression(
-    x1,
-    x2,
-    *,
-    kind: str = "ridge",
-    ridge: float = 1e-3,
-    hidden: int = 128,
-    steps: int = 500,
-    lr: float = 3e-3,
-    batch_size: int = 256,
-    seed: int = 0,
-    device=None,
-    progress: bool | None = None,
-    checkpoint=None,
-    checkpoint_every: int | None = None,
-) -> PretextRegressor:
+def fit_pretext_regression(x1, x2, *, kind: str = "ridge", ridge: float = 1e-3, hidden: int = 128, steps: int = 500,
+                           lr: float = 3e-3, batch_size: int = 256, seed: int = 0, device=None,
+                           progress: bool | None = None, checkpoint=None,
+                           checkpoint_every: int | None = None) -> PretextRegressor:
     r"""Fit the reconstruction pretext task :math:`\tilde\psi\in\arg\min_\psi\hat{\mathbb E}\|X_2-\psi(X_1)\|^2`.
 
     ``kind="ridge"``: closed form on centred data, :math:`\hat M=(X_1^\top X_1+\lambda nI)^{-1}X_1^\top X_2`

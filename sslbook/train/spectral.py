@@ -19,24 +19,31 @@ from sslbook.train.history import History
 from sslbook.train.loop import fit
 
 
-def train_spectral(
-    model: nn.Module,
-    graph,
-    *,
-    steps: int,
-    batch_size: int = 256,
-    lr: float = 0.05,
-    final_steps: int = 0,
-    final_lr: float | None = None,
-    inputs=None,
-    rng=None,
-    optimizer: str = "adam",
-    device=None,
-    progress: bool | None = None,
-    cpu_threads: int | None = 1,
-    checkpoint=None,
-    checkpoint_every: int | None = None,
-) -> History:
+def _check_graph(graph) -> None:
+    if not hasattr(graph, "sample_positive_pairs") or not hasattr(graph, "n_aug"):
+        raise TypeError(f"graph must be an AugmentationGraph, got {type(graph).__name__}")
+
+
+def _input_table(inputs, graph, dev: torch.device) -> torch.Tensor:
+    """The input vector of each augmented input (one row per vertex), moved to the device once."""
+    table = bind_shapes({"inputs": (inputs, "N d")}, dims={"N": graph.n_aug})["inputs"]  # N: augmented inputs
+    return torch.as_tensor(table, dtype=torch.float32, device=dev)
+
+
+def _phases(steps: int, lr: float, final_steps: int, final_lr: float, checkpoint) -> list[tuple]:
+    """(steps, learning rate, checkpoint) of each phase; the second phase's checkpoint ends in ``.final``."""
+    phases = [(steps, lr, checkpoint)]
+    if final_steps:
+        phases.append((final_steps, final_lr,
+                       None if checkpoint is None else checkpoint.with_name(checkpoint.name + ".final")))
+    return phases
+
+
+def train_spectral(model: nn.Module, graph, *, steps: int, batch_size: int = 256, lr: float = 0.05,
+                   final_steps: int = 0, final_lr: float | None = None, inputs=None, rng=None, optimizer: str = "adam",
+                   device=None,
+                   progress: bool | None = None, cpu_threads: int | None = 1, checkpoint=None,
+                   checkpoint_every: int | None = None) -> History:
     r"""Minimise the spectral contrastive loss on positive pairs sampled from a finite augmentation graph.
 
     Each step draws ``batch_size`` positive pairs :math:`(x_i,x_i^+)` from ``graph`` (two augmentations of one
@@ -56,16 +63,12 @@ def train_spectral(
         ``torch.nn.Embedding`` (a tabular :math:`f`); otherwise it receives ``inputs[x]``.
     graph : AugmentationGraph
         Anything with ``sample_positive_pairs(n, rng)`` and ``n_aug``.
-    steps : int
-        Optimiser steps of the first phase.
+    steps, lr : int, float
+        Optimiser steps and learning rate of the first phase.
     batch_size : int
         Positive pairs per step (at least 2).
-    lr : float
-        Learning rate of the first phase.
-    final_steps : int
-        Steps of the second phase (0: none).
-    final_lr : float, optional
-        Learning rate of the second phase; default ``lr / 10``.
+    final_steps, final_lr : int, float
+        Steps (0: none) and learning rate (default ``lr / 10``) of the second phase.
     inputs : array_like, shape (n_aug, d_in), optional
         Input vector of each augmented input (e.g. one-hot rows for an MLP).
     rng : numpy.random.Generator or int, optional
@@ -83,8 +86,7 @@ def train_spectral(
     History
         The batch loss of both phases, ``extra = {"phase_steps": (steps, final_steps)}``.
     """
-    if not hasattr(graph, "sample_positive_pairs") or not hasattr(graph, "n_aug"):
-        raise TypeError(f"graph must be an AugmentationGraph, got {type(graph).__name__}")
+    _check_graph(graph)
     steps = check_int("steps", steps, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=2)
     lr = check_float("lr", lr, minimum=0.0, strict_min=True)
@@ -94,10 +96,7 @@ def train_spectral(
         cpu_threads = check_int("cpu_threads", cpu_threads, minimum=1)
     rng = check_rng("rng", rng)
     dev = get_device(device)
-    table = None
-    if inputs is not None:
-        table = bind_shapes({"inputs": (inputs, "N d")}, dims={"N": graph.n_aug})["inputs"]  # N: augmented inputs
-        table = torch.as_tensor(table, dtype=torch.float32, device=dev)  # moved once, not at every step
+    table = None if inputs is None else _input_table(inputs, graph, dev)
     if checkpoint is not None:
         checkpoint = check_checkpoint_path("checkpoint", checkpoint)
 
@@ -112,19 +111,14 @@ def train_spectral(
         return spectral_contrastive(net(x), net(x_pos))
 
     with torch_threads(cpu_threads if dev.type == "cpu" else None):
-        phases = [(steps, lr, checkpoint)]
-        if final_steps:
-            phases.append((final_steps, final_lr,
-                           None if checkpoint is None else checkpoint.with_name(checkpoint.name + ".final")))
+        phases = _phases(steps, lr, final_steps, final_lr, checkpoint)
         runs = [fit(model, loss_fn, batches, steps=n, lr=rate, optimizer=optimizer, device=dev, amp="off",
                     progress=progress, desc=f"spectral training (lr={rate:g})", checkpoint=path,
                     checkpoint_every=checkpoint_every if path is not None else None, generators=(rng,))
                 for n, rate, path in phases]
     model.eval()
-    history = History(loss=np.concatenate([h.loss for h in runs]), device=runs[0].device, precision="fp32",
-                      seconds=float(sum(h.seconds for h in runs)))
-    history.extra.update(phase_steps=(steps, final_steps))
-    return history
+    return History(loss=np.concatenate([h.loss for h in runs]), device=runs[0].device, precision="fp32",
+                   seconds=float(sum(h.seconds for h in runs)), extra={"phase_steps": (steps, final_steps)})
 
 
 def spectral_batch_losses(
@@ -155,8 +149,7 @@ def spectral_batch_losses(
     -------
     numpy.ndarray, shape (batches,)
     """
-    if not hasattr(graph, "sample_positive_pairs") or not hasattr(graph, "n_aug"):
-        raise TypeError(f"graph must be an AugmentationGraph, got {type(graph).__name__}")
+    _check_graph(graph)
     f = bind_shapes({"f": (f, "N k")}, dims={"N": graph.n_aug})["f"]  # N: augmented inputs
     batches = check_int("batches", batches, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=2)

@@ -37,31 +37,48 @@ def _per_step(log: list[torch.Tensor], steps: int) -> np.ndarray:
     return done
 
 
-def train_views(
-    model: nn.Module,
-    X,
-    augment: Callable,
-    *,
-    loss: str | Callable = "info_nce",
-    steps: int,
-    batch_size: int = 256,
-    temperature: float = 0.5,
-    alpha: float = 2.0,
-    t: float = 2.0,
-    uniform_weight: float = 1.0,
-    normalize: bool = True,
-    lr: float = 1e-3,
-    optimizer: str = "adam",
-    weight_decay: float = 0.0,
-    seed: int = 0,
-    device=None,
-    amp: str = "auto",
-    progress: bool | None = None,
-    desc: str = "two-view training",
-    cpu_threads: int | None = 1,
-    checkpoint=None,
-    checkpoint_every: int | None = None,
-) -> History:
+def _inputs(X, dev: torch.device) -> torch.Tensor:
+    """The unlabelled inputs as a float32 tensor on the device (moved once)."""
+    if isinstance(X, torch.Tensor):
+        return X.detach().to(dev, dtype=torch.float32)
+    return torch.as_tensor(check_array("X", X, min_rows=2), dtype=torch.float32, device=dev)
+
+
+class _TwoViews:
+    """Batches of two augmented views of rows of ``data``, their loss, and the alignment/uniformity logs."""
+
+    def __init__(self, data: torch.Tensor, augment: Callable, batch_size: int, normalize: bool, objective: Callable,
+                 gen: torch.Generator):
+        self.data, self.augment, self.batch_size, self.normalize = data, augment, batch_size, normalize
+        self.objective, self.gen = objective, gen
+        self.align: list[torch.Tensor] = []
+        self.uniform: list[torch.Tensor] = []
+
+    def sample(self, step: int):
+        idx = torch.randperm(self.data.shape[0], generator=self.gen, device=self.data.device)[:self.batch_size]
+        x = self.data[idx]
+        return self.augment(x, self.gen), self.augment(x, self.gen)
+
+    def loss(self, net: nn.Module, batch) -> torch.Tensor:
+        v1, v2 = batch
+        z = net(torch.cat([v1, v2]))
+        if self.normalize:
+            z = nn.functional.normalize(z, dim=-1)
+        z1, z2 = z[:self.batch_size], z[self.batch_size:]
+        with torch.no_grad():
+            zf1 = nn.functional.normalize(z1.detach().float(), dim=-1)
+            zf2 = nn.functional.normalize(z2.detach().float(), dim=-1)
+            self.align.append(L.align(zf1, zf2))
+            self.uniform.append(0.5 * (L.uniform(zf1) + L.uniform(zf2)))
+        return self.objective(z1, z2)
+
+
+def train_views(model: nn.Module, X, augment: Callable, *, loss: str | Callable = "info_nce", steps: int,
+                batch_size: int = 256, temperature: float = 0.5, alpha: float = 2.0, t: float = 2.0,
+                uniform_weight: float = 1.0, normalize: bool = True, lr: float = 1e-3, optimizer: str = "adam",
+                weight_decay: float = 0.0, seed: int = 0, device=None, amp: str = "auto",
+                progress: bool | None = None, desc: str = "two-view training", cpu_threads: int | None = 1,
+                checkpoint=None, checkpoint_every: int | None = None) -> History:
     r"""Train an encoder on two augmented views of each input: a thin wrapper around :func:`fit`.
 
     Each step draws ``batch_size`` rows :math:`x_1,\dots,x_B` of ``X`` (without replacement), two independent
@@ -73,10 +90,6 @@ def train_views(
       \mathcal L_{\rm uniform}(z;t) + \mathcal L_{\rm uniform}(z';t)\big)` (:func:`sslbook.losses.align`,
       :func:`sslbook.losses.uniform`), as in Wang and Isola's code;
     * a callable ``loss(z1, z2) -> scalar``.
-
-    At every step it also records the alignment (:math:`\alpha=2`) and the uniformity (:math:`t=2`) of the
-    normalised features of the training batch, in ``history.extra["align"]`` and ``history.extra["uniform"]``
-    (one value per step, computed without gradients).
 
     See: Chapter "InfoNCE, alignment and uniformity", "A contrastive encoder on the digits".
 
@@ -92,10 +105,8 @@ def train_views(
     steps : int
     batch_size : int
         :math:`B\ge2` (at most ``n``).
-    temperature : float
-        :math:`\tau>0` (``"info_nce"``).
-    alpha, t, uniform_weight : float
-        :math:`\alpha>0`, :math:`t>0`, :math:`\lambda\ge0` (``"align_uniform"``).
+    temperature, alpha, t, uniform_weight : float
+        :math:`\tau>0` (``"info_nce"``); :math:`\alpha>0`, :math:`t>0`, :math:`\lambda\ge0` (``"align_uniform"``).
     normalize : bool
         Put the features on the unit sphere before the loss.
     lr, optimizer, weight_decay, device, amp, progress, desc
@@ -105,13 +116,14 @@ def train_views(
     cpu_threads : int, optional
         Torch threads while training on the CPU (1 is fastest for small models); ``None`` keeps the setting.
     checkpoint, checkpoint_every
-        Passed to :func:`fit` (with the batch generator, for an exact resume). After a resume, the alignment
-        and uniformity of the steps done before it are NaN (they are not stored in the checkpoint).
+        Passed to :func:`fit` (with the batch generator, for an exact resume).
 
     Returns
     -------
     History
-        With ``extra["align"]``, ``extra["uniform"]`` (numpy arrays of length ``steps``).
+        With ``extra["align"]`` and ``extra["uniform"]``: the alignment (:math:`\alpha=2`) and uniformity
+        (:math:`t=2`) of the normalised features of each step's batch (numpy arrays of length ``steps``, without
+        gradients; NaN for the steps done before a resume, which the checkpoint does not store).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -128,40 +140,16 @@ def train_views(
     uniform_weight = check_float("uniform_weight", uniform_weight, minimum=0.0)
     seed = check_int("seed", seed, minimum=0)
     dev = get_device(device)
-    if isinstance(X, torch.Tensor):
-        data = X.detach().to(dev, dtype=torch.float32)
-    else:
-        data = torch.as_tensor(check_array("X", X, min_rows=2), dtype=torch.float32, device=dev)
-    n = data.shape[0]
-    batch_size = check_int("batch_size", batch_size, minimum=2, maximum=n)
-    gen = torch.Generator(device=dev).manual_seed(seed)
-    objective = _pair_loss(loss, temperature=temperature, alpha=alpha, t=t, uniform_weight=uniform_weight)
-    align_log: list[torch.Tensor] = []
-    uniform_log: list[torch.Tensor] = []
-
-    def sample_batch(step):
-        idx = torch.randperm(n, generator=gen, device=dev)[:batch_size]
-        x = data[idx]
-        return augment(x, gen), augment(x, gen)
-
-    def loss_fn(net: nn.Module, batch) -> torch.Tensor:
-        v1, v2 = batch
-        z = net(torch.cat([v1, v2]))
-        if normalize:
-            z = nn.functional.normalize(z, dim=-1)
-        z1, z2 = z[:batch_size], z[batch_size:]
-        with torch.no_grad():
-            zf1 = nn.functional.normalize(z1.detach().float(), dim=-1)
-            zf2 = nn.functional.normalize(z2.detach().float(), dim=-1)
-            align_log.append(L.align(zf1, zf2))
-            uniform_log.append(0.5 * (L.uniform(zf1) + L.uniform(zf2)))
-        return objective(z1, z2)
-
+    data = _inputs(X, dev)
+    batch_size = check_int("batch_size", batch_size, minimum=2, maximum=data.shape[0])
+    views = _TwoViews(data, augment, batch_size, normalize, gen=torch.Generator(device=dev).manual_seed(seed),
+                      objective=_pair_loss(loss, temperature=temperature, alpha=alpha, t=t,
+                                           uniform_weight=uniform_weight))
     n_threads = check_int("cpu_threads", cpu_threads, minimum=1) if cpu_threads is not None else None
     with torch_threads(n_threads if dev.type == "cpu" else None):
-        history = fit(model, loss_fn, sample_batch, steps=steps, lr=lr, optimizer=optimizer,
+        history = fit(model, views.loss, views.sample, steps=steps, lr=lr, optimizer=optimizer,
                       weight_decay=weight_decay, device=dev, amp=amp, progress=progress, desc=desc,
-                      checkpoint=checkpoint, checkpoint_every=checkpoint_every, generators=(gen,))
-    history.extra.update(loss=loss if isinstance(loss, str) else "callable", align=_per_step(align_log, steps),
-                         uniform=_per_step(uniform_log, steps))
+                      checkpoint=checkpoint, checkpoint_every=checkpoint_every, generators=(views.gen,))
+    history.extra.update(loss=loss if isinstance(loss, str) else "callable", align=_per_step(views.align, steps),
+                         uniform=_per_step(views.uniform, steps))
     return history
