@@ -365,12 +365,15 @@ LMTask = prompts.LMTask
 hidden_class_task = prompts.hidden_class_task
 """Deprecated alias of :func:`sslbook.data.hidden_class_task` (moved to :mod:`sslbook.data.prompts`)."""
 
+# lm_batches and train_lm moved to sslbook.train, which imports this module: resolved on access (a lazy import,
+# hence an lm <-> train.language_model cycle in the import graph). Delete _MOVED_TO_TRAIN and __getattr__ once
+# the chapters use the new names (renames-train.json), with tests/test_lm.py's test of these two aliases.
 _MOVED_TO_TRAIN = ("lm_batches", "train_lm")
 
 
 def __getattr__(name: str):
-    """Deprecated aliases ``lm_batches`` and ``train_lm``, moved to :mod:`sslbook.train` (resolved on access:
-    :mod:`sslbook.train` imports this module, so a top-level import here would be a cycle)."""
+    """Deprecated aliases ``lm_batches`` and ``train_lm`` of :func:`sslbook.train.lm_batches` and
+    :func:`sslbook.train.train_lm`, resolved on access."""
     if name in _MOVED_TO_TRAIN:
         from sslbook.train import language_model
 

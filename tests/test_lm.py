@@ -181,6 +181,11 @@ def test_deprecated_aliases_are_the_moved_objects():
     assert lm.lm_outputs is lm.outputs and lm.lm_features is lm.features
     assert lm.PromptHMM is data.PromptHMM and lm.prompt_hmm is data.prompt_hmm
     assert lm.LMTask is data.LMTask and lm.hidden_class_task is data.hidden_class_task
+
+
+def test_deprecated_trainer_aliases_until_tiny_lm_is_renamed():
+    """lm.train_lm and lm.lm_batches resolve lazily to sslbook.train (delete with lm.__getattr__ once the
+    chapters use /work/notes/renames-train.json)."""
     assert lm.train_lm is train.train_lm and lm.lm_batches is train.lm_batches
     from sslbook.lm import train_lm
 
