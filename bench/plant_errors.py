@@ -8,8 +8,8 @@ a scratch folder, applies the one edit there, and executes the chapters whose so
 those chapters fails. The working tree is never modified.
 
 Sites are the numeric operands of arithmetic (``ast.BinOp``) inside public functions of ``sslbook/theory/``,
-``sslbook/losses.py`` and ``sslbook/probes.py`` that some chapter calls, excluding 0, ±1 and argument-check
-helpers; ``--n`` of them are drawn with ``--seed`` (default: all curated edits plus 30 drawn sites).
+``sslbook/losses.py``, ``sslbook/probes.py`` and ``sslbook/metrics.py`` that some chapter calls, excluding 0, ±1
+and argument-check helpers; ``--n`` of them are drawn with ``--seed`` (default: all curated edits plus 30 drawn sites).
 
 Usage: ``python bench/plant_errors.py [--n 30] [--seed 0] [--jobs 2] [--json _build/bench/plant-errors.json]``.
 Not part of CI (it executes chapters dozens of times).
@@ -73,7 +73,8 @@ def chapters() -> dict[Path, str]:
 
 def function_sites(texts: dict[Path, str]) -> list[dict]:
     files = sorted((ROOT / "sslbook" / "theory").glob("*.py")) + [ROOT / "sslbook" / "losses.py",
-                                                                   ROOT / "sslbook" / "probes.py"]
+                                                                   ROOT / "sslbook" / "probes.py",
+                                                                   ROOT / "sslbook" / "metrics.py"]
     sites = []
     for f in files:
         src = f.read_text()

@@ -32,7 +32,29 @@ import numpy as np
 FORMAT_VERSION = 2
 
 
-def _check_path(name: str, path: Any) -> Path:
+def check_checkpoint_path(name: str, path: Any) -> Path:
+    """A checkpoint file name given as ``str`` or :class:`os.PathLike`, as a :class:`pathlib.Path`.
+
+    See: Introduction, "Running the book" (checkpoints and resume arguments).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the error message.
+    path : str or os.PathLike
+        Must name a file (not ``""`` or ``"."``).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    TypeError
+        When ``path`` is not a str or path-like object.
+    ValueError
+        When ``path`` names no file.
+    """
     if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__}")
     path = Path(path)
@@ -41,7 +63,25 @@ def _check_path(name: str, path: Any) -> Path:
     return path
 
 
-def _check_generators(generators: Any) -> tuple:
+def check_generators(generators: Any) -> tuple:
+    """The caller's random generators to save in and restore from a checkpoint, as a tuple.
+
+    See: Introduction, "Running the book" (deterministic runs and exact resumes).
+
+    Parameters
+    ----------
+    generators : torch.Generator, numpy.random.Generator, a sequence of them, or None
+        ``None`` is the empty tuple; a single generator a tuple of one.
+
+    Returns
+    -------
+    tuple
+
+    Raises
+    ------
+    TypeError
+        When ``generators`` (or one of its entries, named by index) is not such a generator.
+    """
     import torch
 
     if generators is None:
@@ -101,7 +141,7 @@ def capture_rng_state(generators=()) -> dict[str, Any]:
     """
     import torch
 
-    generators = _check_generators(generators)
+    generators = check_generators(generators)
     version, internal, gauss = random.getstate()
     name, keys, pos, has_gauss, cached = np.random.get_state()  # noqa: NPY002 -- legacy global state
     state: dict[str, Any] = {
@@ -139,7 +179,7 @@ def restore_rng_state(state: dict[str, Any], generators=()) -> None:
     missing = {"python", "numpy", "torch", "cuda", "generators"} - set(state)
     if missing:
         raise ValueError(f"state is not a capture_rng_state() result: missing keys {sorted(missing)}")
-    generators = _check_generators(generators)
+    generators = check_generators(generators)
     saved = state["generators"]
     if len(saved) != len(generators):
         raise ValueError(f"generators: the state holds {len(saved)} generator states, got {len(generators)} "
@@ -220,7 +260,7 @@ def save_checkpoint(path, state: dict[str, Any]):
     """
     import torch
 
-    path = _check_path("path", path)
+    path = check_checkpoint_path("path", path)
     if not isinstance(state, dict):
         raise TypeError(f"state must be a dict, got {type(state).__name__}")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -262,7 +302,7 @@ def load_checkpoint(path, *, map_location="cpu") -> dict[str, Any]:
     """
     import torch
 
-    path = _check_path("path", path)
+    path = check_checkpoint_path("path", path)
     if not path.is_file():
         raise ValueError(f"path {str(path)!r} is not an existing checkpoint file")
     try:

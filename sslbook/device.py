@@ -5,6 +5,8 @@ See: Introduction, "Running the book".
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -62,3 +64,54 @@ def get_device(device: Any = "auto"):
     if kind == "cpu":
         return torch.device("cpu")
     raise ValueError(f"device must be 'auto', 'cuda', 'mps' or 'cpu', got {device!r}")
+
+
+def cpu_threads(n: int | None) -> contextlib.AbstractContextManager[None]:
+    """Run a block with ``n`` torch intra-op threads, restoring the previous number afterwards (also on error).
+
+    The book's problems are small: on a few shared cores, intra-op threading of small matrices costs more than
+    it gives, and one thread is several times faster. Trainers pass their ``cpu_threads`` argument here when
+    they run on the CPU, and ``None`` (keep torch's setting) otherwise.
+
+    See: Introduction, "Running the book".
+
+    Parameters
+    ----------
+    n : int or None
+        Number of threads (at least 1) for the block; ``None`` leaves torch's setting untouched.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        Checked when called (a bad ``n`` raises before the block).
+
+    Examples
+    --------
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> with cpu_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    if n is not None:
+        from sslbook._validation import check_int
+
+        n = check_int("n", n, minimum=1)
+    return _threads(n)
+
+
+@contextlib.contextmanager
+def _threads(n: int | None) -> Iterator[None]:
+    if n is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

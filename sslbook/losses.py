@@ -143,7 +143,7 @@ def contrastive_logistic2(anchor: torch.Tensor, positive: torch.Tensor, negative
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Augmentations part: the spectral contrastive loss (owner: augmentation-graph chapter; add below this line)
+# The spectral contrastive loss (Chapter "The augmentation graph and the spectral contrastive loss")
 
 
 def spectral_contrastive(z: torch.Tensor, z_pos: torch.Tensor) -> torch.Tensor:
@@ -184,7 +184,7 @@ def spectral_contrastive(z: torch.Tensor, z_pos: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Augmentations part: InfoNCE, alignment and uniformity (owner: InfoNCE chapter; add below this line)
+# InfoNCE, alignment and uniformity (Chapter "InfoNCE, alignment and uniformity")
 
 
 def _check_positive(name: str, value) -> float:
@@ -310,7 +310,7 @@ def uniform(z: torch.Tensor, *, t: float = 2) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Language-model part: cross-entropy and Quad LM losses (owner: tiny-LM chapter; add below this line)
+# Language models: the cross-entropy and Quad losses (Chapter "Conditional mean features, Quad, ...")
 
 def _lm_target(target, logits_shape: tuple[int, int]) -> tuple[torch.Tensor, bool]:
     """Validate an LM target: next-word indices (B,) or next-word distributions (B, V). Returns (target, is_dist)."""

@@ -3,17 +3,17 @@
 A representation :math:`f` is judged by what a simple classifier on top of it can do with few labels:
 the mean classifier :math:`W^\\mu` (rows :math:`\\mu_c = \\E_{x\\sim\\mathcal D_c} f(x)`), a linear probe
 (logistic or least squares), or k-nearest neighbours; scored by accuracy, AVG-k (average accuracy over
-k-way tasks) and TOP-R.
+k-way tasks) and TOP-R (:mod:`sslbook.metrics`, re-exported here).
 See: Chapter 1, "The downstream protocol".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import comb
 
 import numpy as np
 
+from sslbook._shapes import Shape, bind_shapes, check_shapes
 from sslbook._validation import (
     check_array,
     check_choice,
@@ -21,9 +21,16 @@ from sslbook._validation import (
     check_int,
     check_memory,
     check_psd,
-    check_same_length,
     check_work,
 )
+
+# Scoring a classifier (AVG-k, TOP-R) lives in sslbook.metrics; re-exported here, beside the probes it scores.
+from sslbook.metrics import avg_k_accuracy as avg_k_accuracy
+from sslbook.metrics import n_beaten_by as n_beaten_by
+from sslbook.metrics import top_r_accuracy as top_r_accuracy
+
+#: Labelled features: ``features`` (n, d) and integer ``labels`` (n,).
+_LABELLED = {"features": "n d", "labels": Shape("n", dtype="int")}
 
 # ----------------------------------------------------------------------------------------------------
 # Least squares and its excess risk (regression targets)
@@ -77,6 +84,7 @@ def least_squares(X, Y, *, ridge: float = 0.0) -> np.ndarray:
     return W[..., 0] if vector else W
 
 
+@check_shapes(w_hat="[B] p", w_star="p", cov=Shape("p p", optional=True))
 def excess_risk(w_hat, w_star, cov=None) -> np.ndarray:
     r"""Excess risk of a linear predictor when the target is linear: :math:`(\hat w-w^*)^\top\Sigma(\hat w-w^*)`.
 
@@ -98,16 +106,9 @@ def excess_risk(w_hat, w_star, cov=None) -> np.ndarray:
     -------
     numpy.ndarray, shape (...)
     """
-    w_hat = check_array("w_hat", w_hat, ndim=(1, 2))
-    w_star = check_array("w_star", w_star, ndim=1)
-    if w_hat.shape[-1] != w_star.shape[0]:
-        raise ValueError(f"w_hat must have last axis {w_star.shape[0]} like w_star, got {w_hat.shape}")
     delta = w_hat - w_star
     if cov is None:
         return np.sum(delta**2, axis=-1)
-    cov = check_array("cov", cov, ndim=2)
-    if cov.shape != (w_star.shape[0],) * 2:
-        raise ValueError(f"cov must have shape {(w_star.shape[0],) * 2}, got {cov.shape}")
     cov = check_psd("cov", cov)
     return np.einsum("...i,ij,...j->...", delta, cov, delta)
 
@@ -118,9 +119,8 @@ def excess_risk(w_hat, w_star, cov=None) -> np.ndarray:
 
 
 def _features_labels(features, labels):
-    X = check_array("features", features, ndim=2)
-    y = check_array("labels", labels, ndim=1, dtype="int")
-    check_same_length(("features", "labels"), X, y)
+    out = bind_shapes({name: (value, _LABELLED[name]) for name, value in (("features", features), ("labels", labels))})
+    X, y = out["features"], out["labels"]
     if np.any(y < 0):
         raise ValueError("labels must be non-negative integers 0..C-1")
     return X, y
@@ -157,6 +157,7 @@ class Classifier:
         return float(np.mean(self.predict(X) == y))
 
 
+@check_shapes(W="C d", b="C")
 @dataclass
 class LinearClassifier(Classifier):
     r"""A linear classifier :math:`x\mapsto Wx+b` with ``W`` of shape (C, d)."""
@@ -164,24 +165,17 @@ class LinearClassifier(Classifier):
     W: np.ndarray
     b: np.ndarray
 
-    def __post_init__(self):
-        self.W = check_array("W", self.W, ndim=2)
-        self.b = check_array("b", self.b, ndim=1)
-        if self.b.shape[0] != self.W.shape[0]:
-            raise ValueError(f"b must have {self.W.shape[0]} entries (one per row of W), got {self.b.shape[0]}")
-
     @property
     def n_classes(self) -> int:  # type: ignore[override]
         return self.W.shape[0]
 
     def scores(self, features) -> np.ndarray:
         """Scores :math:`Wf(x)+b`, shape (n, C)."""
-        X = check_array("features", features, ndim=2)
-        if X.shape[1] != self.W.shape[1]:
-            raise ValueError(f"features must have {self.W.shape[1]} columns, got {X.shape[1]}")
+        X = bind_shapes({"features": (features, "n d")}, dims={"d": self.W.shape[1]})["features"]
         return X @ self.W.T + self.b
 
 
+@check_shapes(**_LABELLED)
 def class_means(features, labels, n_classes: int | None = None) -> np.ndarray:
     r"""Per-class means :math:`\hat\mu_c = \frac1{n_c}\sum_{i:y_i=c} f(x_i)`, shape (C, d).
 
@@ -198,6 +192,7 @@ def class_means(features, labels, n_classes: int | None = None) -> np.ndarray:
     return sums / counts[:, None]
 
 
+@check_shapes(**_LABELLED)
 def mean_classifier(features, labels, n_classes: int | None = None, *, center: bool = False) -> LinearClassifier:
     r"""The mean classifier :math:`W^\mu`: row :math:`c` is the class mean :math:`\hat\mu_c`.
 
@@ -222,11 +217,12 @@ def mean_classifier(features, labels, n_classes: int | None = None, *, center: b
     means = class_means(features, labels, n_classes)
     if not center:
         return LinearClassifier(W=means, b=np.zeros(means.shape[0]))
-    m = check_array("features", features, ndim=2).mean(axis=0)
+    m = features.mean(axis=0)  # converted by check_shapes
     W = means - m
     return LinearClassifier(W=W, b=-W @ m)
 
 
+@check_shapes(**_LABELLED)
 def linear_probe(
     features,
     labels,
@@ -311,7 +307,7 @@ def _logistic_lbfgs(X, y, C, reg, max_iter, device) -> LinearClassifier:
     import torch
     import torch.nn.functional as F
 
-    from sslbook.device import get_device
+    from sslbook.device import cpu_threads, get_device
 
     dev = get_device(device)
     dtype = torch.float64 if dev.type == "cpu" else torch.float32
@@ -331,13 +327,8 @@ def _logistic_lbfgs(X, y, C, reg, max_iter, device) -> LinearClassifier:
         return loss
 
     # Small CPU problems run faster on one thread (intra-op threading overhead dominates).
-    threads = torch.get_num_threads()
-    if dev.type == "cpu" and X.size < 200_000:
-        torch.set_num_threads(1)
-    try:
+    with cpu_threads(1 if dev.type == "cpu" and X.size < 200_000 else None):
         loss = opt.step(closure)
-    finally:
-        torch.set_num_threads(threads)
     if not torch.isfinite(loss):
         raise FloatingPointError("the logistic probe's loss is not finite; scale the features or raise reg")
     return LinearClassifier(W=W.detach().cpu().double().numpy(), b=b.detach().cpu().double().numpy())
@@ -362,6 +353,7 @@ class KNNClassifier(Classifier):
         return out
 
 
+@check_shapes(**_LABELLED)
 def knn_probe(features, labels, *, k: int = 5, metric: str = "euclidean", n_classes: int | None = None):
     """k-nearest-neighbour classifier on frozen features (scikit-learn's ``KNeighborsClassifier``).
 
@@ -402,6 +394,7 @@ def fit_probe(features, labels, probe: str, **kwargs) -> Classifier:
     return linear_probe(features, labels, kind=probe, **kwargs)
 
 
+@check_shapes(**_LABELLED)
 def few_label_accuracy(features, labels, n_per_class: int, *, probe: str = "logistic", repeats: int = 5,
                        rng=None, **kwargs) -> np.ndarray:
     """Test accuracy of a probe trained on ``n_per_class`` random labelled examples per class.
@@ -438,100 +431,3 @@ def few_label_accuracy(features, labels, n_per_class: int, *, probe: str = "logi
         tr, te = few_label_split(y, n_per_class, rng)
         accs[r] = fit_probe(X[tr], y[tr], probe, **kwargs).accuracy(X[te], y[te])
     return accs
-
-
-# ----------------------------------------------------------------------------------------------------
-# Metrics: AVG-k and TOP-R
-# ----------------------------------------------------------------------------------------------------
-
-
-def _scores_labels(scores, labels):
-    S = check_array("scores", scores, ndim=2)
-    y = check_array("labels", labels, ndim=1, dtype="int")
-    check_same_length(("scores", "labels"), S, y)
-    if np.any(y < 0) or np.any(y >= S.shape[1]):
-        raise ValueError(f"labels must lie in 0..{S.shape[1] - 1} (one column of scores per class)")
-    return S, y
-
-
-def n_beaten_by(scores, labels) -> np.ndarray:
-    r"""For each example, the number :math:`m_i` of wrong classes scoring at least as high as the true one.
-
-    :math:`m_i = \#\{c \ne y_i : s_{ic} \ge s_{iy_i}\}`; ties count against the classifier.
-    See: Chapter 1, "Scoring a representation: AVG-k and TOP-R".
-    """
-    S, y = _scores_labels(scores, labels)
-    true = S[np.arange(S.shape[0]), y]
-    return np.sum(S >= true[:, None], axis=1) - 1
-
-
-def top_r_accuracy(scores, labels, r: int) -> float:
-    r"""TOP-R accuracy: the fraction of examples whose true class is among the R highest scores.
-
-    :math:`\mathrm{TOP}\text{-}R = \frac1n\sum_i \mathbb 1[m_i < R]` with :math:`m_i` from :func:`n_beaten_by`
-    (ties count against the classifier).
-
-    See: Chapter 1, "Scoring a representation: AVG-k and TOP-R".
-
-    Parameters
-    ----------
-    scores : array_like, shape (n, C)
-    labels : array_like of int, shape (n,)
-    r : int
-        :math:`1 \le R \le C`.
-    """
-    S, y = _scores_labels(scores, labels)
-    r = check_int("r", r, minimum=1, maximum=S.shape[1])
-    return float(np.mean(n_beaten_by(S, y) < r))
-
-
-def avg_k_accuracy(scores, labels, k: int, *, method: str = "exact") -> float:
-    r"""AVG-k: accuracy averaged over all k-way tasks, each task's accuracy balanced over its classes.
-
-    A k-way task is a k-subset :math:`T` of the C classes; on it the classifier predicts
-    :math:`\arg\max_{c\in T} s_c`. AVG-k averages, uniformly over all :math:`\binom Ck` tasks, the task's
-    class-balanced accuracy. Averaging over tasks in closed form (Chapter 1, Proposition "AVG-k in closed form"):
-
-    .. math:: \mathrm{AVG}\text{-}k = \frac1C\sum_{c=1}^C \frac1{n_c}\sum_{i:y_i=c}
-              \binom{C-1-m_i}{k-1}\Big/\binom{C-1}{k-1}.
-
-    See: Chapter 1, "Scoring a representation: AVG-k and TOP-R".
-
-    Parameters
-    ----------
-    scores : array_like, shape (n, C)
-    labels : array_like of int, shape (n,)
-        Every class must occur.
-    k : int
-        :math:`2 \le k \le C`.
-    method : {"exact", "enumerate"}
-        ``"exact"`` uses the formula above; ``"enumerate"`` loops over all tasks (the check of the formula).
-    """
-    S, y = _scores_labels(scores, labels)
-    C = S.shape[1]
-    k = check_int("k", k, minimum=2, maximum=C)
-    method = check_choice("method", method, ("exact", "enumerate"))
-    counts = np.bincount(y, minlength=C)
-    if np.any(counts == 0):
-        raise ValueError(f"labels must contain every class; missing {np.flatnonzero(counts == 0).tolist()}")
-    if method == "exact":
-        m = n_beaten_by(S, y)
-        p_correct = np.array([comb(C - 1 - int(mi), k - 1) for mi in m]) / comb(C - 1, k - 1)
-        per_class = np.bincount(y, weights=p_correct, minlength=C) / counts
-        return float(per_class.mean())
-    from itertools import combinations
-
-    if comb(C, k) > 200_000:
-        raise ValueError(f"method='enumerate' would loop over C(C,k)={comb(C, k)} tasks; use method='exact'")
-    true = S[np.arange(S.shape[0]), y]
-    task_accs = []
-    for task in combinations(range(C), k):
-        T = np.array(task)
-        accs = []
-        for c in T:
-            idx = y == c
-            rivals = T[T != c]
-            beaten = np.any(S[idx][:, rivals] >= true[idx][:, None], axis=1)
-            accs.append(np.mean(~beaten))
-        task_accs.append(np.mean(accs))
-    return float(np.mean(task_accs))

@@ -108,3 +108,60 @@ def test_fit_runs_on_cuda_in_bf16():
     assert np.all(np.isfinite(hist.loss))
     assert next(model.parameters()).device.type == "cuda"
     assert hist.loss[-1] < hist.loss[0]
+
+
+# ----------------------------------------------------------------------------------------------------
+# cpu_threads: the one save/restore of torch's intra-op threads
+# ----------------------------------------------------------------------------------------------------
+
+
+def test_cpu_threads_sets_and_restores():
+    from sslbook.device import cpu_threads
+
+    before = torch.get_num_threads()
+    target = 1 if before != 1 else 2
+    with cpu_threads(target):
+        assert torch.get_num_threads() == target
+    assert torch.get_num_threads() == before
+
+
+def test_cpu_threads_restores_on_exception():
+    from sslbook.device import cpu_threads
+
+    before = torch.get_num_threads()
+    target = 1 if before != 1 else 2
+    with pytest.raises(RuntimeError, match="boom"), cpu_threads(target):
+        assert torch.get_num_threads() == target
+        raise RuntimeError("boom")
+    assert torch.get_num_threads() == before
+
+
+def test_cpu_threads_none_leaves_the_setting(monkeypatch):
+    from sslbook.device import cpu_threads
+
+    calls = []
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: calls.append(n))
+    with cpu_threads(None):
+        pass
+    assert calls == []
+
+
+@pytest.mark.parametrize("bad, exc", [(0, ValueError), (-1, ValueError), (1.5, TypeError), ("2", TypeError)])
+def test_cpu_threads_rejects_bad_counts(bad, exc):
+    from sslbook.device import cpu_threads
+
+    before = torch.get_num_threads()
+    with pytest.raises(exc, match="n"), cpu_threads(bad):
+        pass
+    assert torch.get_num_threads() == before
+
+
+def test_every_module_uses_cpu_threads():
+    """torch.set_num_threads is called in one place only (sslbook.device.cpu_threads)."""
+    from pathlib import Path
+
+    import sslbook
+
+    root = Path(sslbook.__file__).parent
+    users = sorted(str(p.relative_to(root)) for p in root.rglob("*.py") if "set_num_threads" in p.read_text())
+    assert users == ["device.py"], users

@@ -7,12 +7,12 @@ import pytest
 import torch
 from scipy.special import expit, softmax
 
-from sslbook import data, lm, losses
+from sslbook import data, lm, losses, train
 
 
 @pytest.fixture(scope="module")
 def language():
-    spec = lm.prompt_hmm(2, 3, np.random.default_rng(0), prompt_rate=0.3)
+    spec = data.prompt_hmm(2, 3, np.random.default_rng(0), prompt_rate=0.3)
     hmm = data.HMM(spec.pi, spec.A, spec.B)
     enum = hmm.enumerate_contexts(2)
     return spec, hmm, enum
@@ -35,7 +35,7 @@ def test_prompt_hmm_structure(language):
 def test_hidden_class_task(language):
     spec, hmm, enum = language
     C, post, pL = enum.contexts, enum.posterior, enum.probs
-    plain = lm.hidden_class_task(spec, C, post, pL, prompt=False)
+    plain = data.hidden_class_task(spec, C, post, pL, prompt=False)
     regular = np.all(C < spec.n_regular, axis=1)
     np.testing.assert_allclose(plain.p_task, np.where(regular, pL, 0) / pL[regular].sum())
     # q_pos by brute force: P(class of H_{L+1} = 1 | s) from the joint over hidden paths
@@ -48,7 +48,7 @@ def test_hidden_class_task(language):
             w = spec.pi[h1] * spec.B[x[0], h1] * spec.A[h1, h2] * spec.B[x[1], h2]
             joint += w * spec.A[h2]
     assert plain.q_pos[s] == pytest.approx(joint @ spec.state_class / joint.sum(), abs=1e-12)
-    prompted = lm.hidden_class_task(spec, C, post, pL, prompt=True)
+    prompted = data.hidden_class_task(spec, C, post, pL, prompt=True)
     assert prompted.p_task.sum() == pytest.approx(1.0)
     assert np.all(C[prompted.p_task > 0][:, -1] == spec.prompt)
     # pushing forward keeps the label mass
@@ -57,7 +57,7 @@ def test_hidden_class_task(language):
 
 def test_lm_batches_frequencies(language):
     _, _, enum = language
-    sample = lm.lm_batches(enum.contexts, enum.probs, enum.next_token, batch_size=20000, rng=1)
+    sample = train.lm_batches(enum.contexts, enum.probs, enum.next_token, batch_size=20000, rng=1)
     ctx, words = sample(0)
     assert ctx.shape == (20000, 2) and words.shape == (20000,)
     idx = ctx[:, 0] * 6 + ctx[:, 1]
@@ -85,23 +85,23 @@ def test_lm_outputs_and_features():
     torch.manual_seed(1)
     model = lm.SoftmaxLM(5, 2, 3)
     C = np.array([[0, 1], [4, 4], [2, 3]])
-    out = lm.lm_outputs(model, C)
+    out = lm.outputs(model, C)
     with torch.no_grad():
         F = model.features(torch.as_tensor(C)).double().numpy()
     np.testing.assert_allclose(out.features, F, atol=1e-6)
     P = softmax(F @ out.Phi, axis=1)
-    np.testing.assert_allclose(lm.lm_features(out, "probs"), P, atol=1e-6)
-    np.testing.assert_allclose(lm.lm_features(out, "conditional_mean"),
+    np.testing.assert_allclose(lm.features(out, "probs"), P, atol=1e-6)
+    np.testing.assert_allclose(lm.features(out, "conditional_mean"),
                                np.stack([sum(P[s, w] * out.Phi[:, w] for w in range(5)) for s in range(3)]),
                                atol=1e-6)
-    np.testing.assert_allclose(lm.lm_features(out, "word_logits", [1, 4]), (F @ out.Phi)[:, [1, 4]], atol=1e-6)
-    np.testing.assert_allclose(lm.lm_features(out, "word_probs", [2]), P[:, [2]], atol=1e-6)
+    np.testing.assert_allclose(lm.features(out, "word_logits", [1, 4]), (F @ out.Phi)[:, [1, 4]], atol=1e-6)
+    np.testing.assert_allclose(lm.features(out, "word_probs", [2]), P[:, [2]], atol=1e-6)
     with pytest.raises(ValueError, match="words"):
-        lm.lm_features(out, "word_probs")
+        lm.features(out, "word_probs")
     with pytest.raises(ValueError, match="words"):
-        lm.lm_features(out, "word_logits", [7])
+        lm.features(out, "word_logits", [7])
     with pytest.raises(ValueError, match="kind"):
-        lm.lm_features(out, "hidden")
+        lm.features(out, "hidden")
 
 
 def test_logistic_probe_matches_loop_and_sklearn_free_minimum():
@@ -135,7 +135,7 @@ def test_train_lm_reduces_loss_and_checkpoints(language):
     spec, _, enum = language
     torch.manual_seed(0)
     model = lm.SoftmaxLM(spec.vocab, 2, 3)
-    batches = lm.lm_batches(enum.contexts, enum.probs, enum.next_token, batch_size=128, rng=0)
+    batches = train.lm_batches(enum.contexts, enum.probs, enum.next_token, batch_size=128, rng=0)
     C = torch.as_tensor(enum.contexts)
     P = torch.as_tensor(enum.next_token, dtype=torch.float32)
     W = torch.as_tensor(enum.probs, dtype=torch.float32)
@@ -143,14 +143,14 @@ def test_train_lm_reduces_loss_and_checkpoints(language):
     def population(net, step):
         return losses.xent_lm(net(C), P, weight=W).item()
 
-    hist = lm.train_lm(model, batches, steps=150, lr=1e-2, checkpoints=[0, 150], callback=population,
+    hist = train.train_lm(model, batches, steps=150, lr=1e-2, checkpoints=[0, 150], callback=population,
                        progress=False)
     (s0, l0), (s1, l1) = hist.extra["checkpoints"]
     assert (s0, s1) == (0, 150) and l1 < l0 - 0.1
     assert hist.extra["loss"] == "xent" and len(hist.loss) == 150
     # the Quad trainer with exact full batches decreases the population Quad loss
     quad_model = lm.SoftmaxLM(spec.vocab, 2, 3, encoder="tabular")
-    hq = lm.train_lm(quad_model, lambda step: (enum.contexts, enum.next_token, enum.probs), steps=100,
+    hq = train.train_lm(quad_model, lambda step: (enum.contexts, enum.next_token, enum.probs), steps=100,
                      loss="quad", lr=0.05, progress=False)
     assert hq.loss[-1] < hq.loss[0]
 
@@ -165,12 +165,38 @@ def test_bad_input(language):
     with pytest.raises(ValueError, match="contexts"):
         model(torch.zeros(3, 5, dtype=torch.long))
     with pytest.raises(ValueError, match="loss"):
-        lm.train_lm(model, lambda s: None, steps=1, loss="mse")
+        train.train_lm(model, lambda s: None, steps=1, loss="mse")
     with pytest.raises(TypeError, match="callback"):
-        lm.train_lm(model, lambda s: None, steps=1, checkpoints=[1])
+        train.train_lm(model, lambda s: None, steps=1, checkpoints=[1])
     with pytest.raises(ValueError, match="n_states"):
-        lm.prompt_hmm(3, 4, 0)
+        data.prompt_hmm(3, 4, 0)
     with pytest.raises(ValueError, match="p_context"):
-        lm.lm_batches(enum.contexts, enum.probs * 2, enum.next_token, batch_size=4)
+        train.lm_batches(enum.contexts, enum.probs * 2, enum.next_token, batch_size=4)
     with pytest.raises(TypeError, match="spec"):
-        lm.hidden_class_task(None, enum.contexts, enum.posterior, enum.probs, prompt=True)
+        data.hidden_class_task(None, enum.contexts, enum.posterior, enum.probs, prompt=True)
+
+
+def test_deprecated_aliases_are_the_moved_objects():
+    """The old names keep working (the chapters use them until the renames of issue #16 are applied)."""
+    assert lm.lm_outputs is lm.outputs and lm.lm_features is lm.features
+    assert lm.PromptHMM is data.PromptHMM and lm.prompt_hmm is data.prompt_hmm
+    assert lm.LMTask is data.LMTask and lm.hidden_class_task is data.hidden_class_task
+
+
+def test_data_does_not_import_the_learning_layer():
+    """Layers: sslbook.data imports only theory and _validation (never train, lm or models)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(data.__file__).parent
+    for path in root.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                for banned in ("sslbook.train", "sslbook.lm", "sslbook.models", "sslbook.probes"):
+                    assert not (name == banned or name.startswith(banned + ".")), f"{path.name} imports {name}"

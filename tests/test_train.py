@@ -393,7 +393,7 @@ def test_sampler_returning_none_or_an_empty_batch():
 
 def test_history_is_not_preallocated(monkeypatch):
     """fit(steps=10**10) allocates a bounded loss buffer, not 40 GB up front."""
-    import sslbook.train as train_mod
+    import sslbook.train.loop as train_mod
 
     sizes = []
     real_empty = torch.empty
@@ -440,7 +440,7 @@ def test_deterministic_flag_is_set_during_the_run_and_restored():
 
 
 def test_explicit_bf16_is_checked_against_the_gpu(monkeypatch):
-    from sslbook.train import _precision
+    from sslbook.train.loop import _precision
 
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Tesla T4")
@@ -486,8 +486,9 @@ def test_fp16_overflow_is_skipped_by_the_scaler():
 @pytest.mark.parametrize("loss", ["xent", "quad"])
 def test_train_lm_goes_through_the_compiled_forward(monkeypatch, loss):
     """Under torch.compile, both losses call the compiled module (Quad used to call .features directly)."""
-    import sslbook.train as train_mod
-    from sslbook.lm import SoftmaxLM, train_lm
+    import sslbook.train.loop as train_mod
+    from sslbook.lm import SoftmaxLM
+    from sslbook.train import train_lm
 
     calls = []
 
@@ -510,7 +511,8 @@ def test_train_lm_goes_through_the_compiled_forward(monkeypatch, loss):
 
 
 def test_train_lm_checkpoint_resumes(tmp_path):
-    from sslbook.lm import SoftmaxLM, train_lm
+    from sslbook.lm import SoftmaxLM
+    from sslbook.train import train_lm
 
     ctx = np.array([[0, 1], [1, 2], [2, 0]])
     nxt = np.array([1, 2, 0])
@@ -527,7 +529,7 @@ def _cpu_fp16_scaler(monkeypatch):
     """Run fit's fp16 path on the CPU: a CPU gradient scaler, no autocast (the skip logic is what is tested)."""
     import contextlib
 
-    import sslbook.train as train_mod
+    import sslbook.train.loop as train_mod
 
     real = torch.amp.GradScaler
     monkeypatch.setattr(train_mod, "_precision", lambda device, amp: "fp16")
@@ -561,3 +563,23 @@ def test_scaler_skipping_forever_is_divergence(monkeypatch):
     with pytest.raises(TrainingDivergedError, match=rf"skipped more than {MAX_SCALER_SKIPS} steps in a row"):
         fit(LinearEncoder(3, 1), lambda m, b: _mse(m, b) * float("inf"), lambda s: (X, y),
             steps=MAX_SCALER_SKIPS + 5, progress=False)
+
+
+def test_package_exports_every_trainer_once():
+    """sslbook.train re-exports each objective's trainer (the names chapters use) from one __all__."""
+    import importlib
+
+    import sslbook.train as train
+
+    assert len(train.__all__) == len(set(train.__all__))
+    for name in train.__all__:
+        assert hasattr(train, name), name
+    for module, names in {"contrastive": ["train_contrastive"], "views": ["train_views"],
+                          "spectral": ["train_spectral", "spectral_batch_losses"],
+                          "pretext": ["PretextRegressor", "fit_pretext_regression"],
+                          "adversarial": ["probe_r2", "train_adversarial_probe"],
+                          "language_model": ["train_lm", "lm_batches"], "loop": ["fit"],
+                          "history": ["History", "TrainingDivergedError"]}.items():
+        mod = importlib.import_module(f"sslbook.train.{module}")
+        for name in names:
+            assert getattr(train, name) is getattr(mod, name) and name in train.__all__, name

@@ -45,3 +45,7 @@ __all__ += ["AugmentationGraph"]  # Augmentations -- the augmentation graph and 
 from sslbook.data.hypercube import AugmentedPairs, HypercubeAugmentation, parity_features  # noqa: E402
 
 __all__ += ["AugmentedPairs", "HypercubeAugmentation", "parity_features"]  # Augmentations: inductive biases
+
+from sslbook.data.prompts import LMTask, PromptHMM, hidden_class_task, prompt_hmm  # noqa: E402
+
+__all__ += ["LMTask", "PromptHMM", "hidden_class_task", "prompt_hmm"]  # Language models: a language with a prompt
