@@ -1236,14 +1236,17 @@ WRONG_TOKEN_RANGES = {
         lambda: __import__("sslbook.lm").lm.lm_outputs(_softmax_lm(), torch.tensor([[0.5, 1.0]])), TypeError,
         "contexts"),
     "train_lm sampler token >= vocab": (
-        lambda: __import__("sslbook.train").train.train_lm(_softmax_lm(), _const_batch(np.array([[0, 9]]), np.array([1])),
+        lambda: __import__("sslbook.train").train.train_lm(  # noqa: E501
+            _softmax_lm(), _const_batch(np.array([[0, 9]]), np.array([1])),
                                                      steps=1, progress=False), ValueError, "contexts"),
     "train_lm sampler float tokens": (
-        lambda: __import__("sslbook.train").train.train_lm(_softmax_lm(), _const_batch(np.array([[0.5, 1.0]]),
+        lambda: __import__("sslbook.train").train.train_lm(  # noqa: E501
+            _softmax_lm(), _const_batch(np.array([[0.5, 1.0]]),
                                                                                  np.array([1])),
                                                      steps=1, progress=False), TypeError, "contexts"),
     "train_lm next word >= vocab": (
-        lambda: __import__("sslbook.train").train.train_lm(_softmax_lm(), _const_batch(np.array([[0, 1]]), np.array([4])),
+        lambda: __import__("sslbook.train").train.train_lm(  # noqa: E501
+            _softmax_lm(), _const_batch(np.array([[0, 1]]), np.array([4])),
                                                      steps=1, progress=False), ValueError, "target"),
     "xent_lm target index >= V": (
         lambda: __import__("sslbook.losses").losses.xent_lm(torch.zeros(2, 3), torch.tensor([0, 3])), ValueError,

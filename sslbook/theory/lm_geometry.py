@@ -126,7 +126,8 @@ def refined_coverage(p_task: ArrayLike, p_context: ArrayLike, g: ArrayLike) -> f
     the range of :math:`M_L` and :math:`+\infty` when :math:`M_{\mathcal T}=0`. It gives the change of measure
     :math:`\mathbb E_{p_{\mathcal T}}(a^\top g)^2\le\gamma(p_{\mathcal T};g)^{-1}\mathbb E_{p_L}(a^\top g)^2` for every
     :math:`a`, and :math:`\gamma(p_{\mathcal T};g)\ge\gamma(p_{\mathcal T})` of
-    :func:`sslbook.theory.lm_gamma` for every :math:`g`. Unlike :math:`\gamma(p_{\mathcal T})` it can exceed 1.
+    :func:`sslbook.theory.natural_tasks.coverage` for every :math:`g`.
+    Unlike :math:`\gamma(p_{\mathcal T})` it can exceed 1.
 
     See: Chapter "Natural tasks and the square-root guarantee", Proposition "Refined coverage".
 

@@ -40,13 +40,17 @@ class CILemmaTerms:
 
     Attributes
     ----------
-    p_x1 : numpy.ndarray, shape (n1,)
+    p_x1 : numpy.ndarray
+        Shape ``(n1,)``.
         :math:`P(X_1=a)`.
-    psi_star : numpy.ndarray, shape (n1, d2)
+    psi_star : numpy.ndarray
+        Shape ``(n1, d2)``.
         :math:`\psi^*(a)=\mathbb E[X_2\mid X_1=a]`, from the :math:`(X_1,X_2)` marginal alone.
-    A : numpy.ndarray, shape (d2, k)
+    A : numpy.ndarray
+        Shape ``(d2, k)``.
         Columns :math:`\mathbb E[X_2\mid Y=y]`.
-    posterior : numpy.ndarray, shape (n1, k)
+    posterior : numpy.ndarray
+        Shape ``(n1, k)``.
         :math:`P(Y=y\mid X_1=a)`.
     ci_violation : float
         :math:`\max_{y,a,b}|P(a,b\mid y)-P(a\mid y)P(b\mid y)|` (0 exactly under :math:`X_1\perp X_2\mid Y`).

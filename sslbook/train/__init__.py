@@ -1,9 +1,9 @@
 """Training: one generic loop, :func:`fit`, and one thin trainer per objective of the book.
 
-* the loop -- :func:`fit` (:mod:`~sslbook.train.loop`), built from :func:`check_batch` and :func:`to_device`
-  (:mod:`~sslbook.train.batches`), :class:`LossMonitor` (:mod:`~sslbook.train.checks`: NaN, inf, explosion) and
-  :func:`resume_run` / :func:`save_run` (:mod:`~sslbook.train.resume`); it returns a :class:`History` and stops
-  with :class:`TrainingDivergedError` (:mod:`~sslbook.train.history`);
+* the loop -- :func:`fit` (``train.loop``), built from :func:`check_batch` and :func:`to_device`
+  (``train.batches``), :class:`LossMonitor` (``train.checks``: NaN, inf, explosion) and
+  :func:`resume_run` / :func:`save_run` (``train.resume``); it returns a :class:`History` and stops
+  with :class:`TrainingDivergedError` (``train.history``);
 * contrastive tuples with a CURL loss -- :func:`train_contrastive` (Chapter 4);
 * two augmented views (InfoNCE, alignment and uniformity) -- :func:`train_views`;
 * the spectral contrastive loss on an augmentation graph -- :func:`train_spectral`, :func:`spectral_batch_losses`;

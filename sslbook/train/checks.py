@@ -19,7 +19,7 @@ class LossMonitor:
     after which every loss of the buffer is checked. A loss is *divergence* when it is NaN or infinite, or when
     it explodes, :math:`|\ell_t| > r\cdot\max(|\ell_0|, 1)` with :math:`r` = ``explode_ratio`` and
     :math:`\ell_0` the first loss of the run. A step skipped by the fp16 gradient scaler is not checked; more
-    than :data:`sslbook.train.MAX_SCALER_SKIPS` skips in a row is divergence. No buffer of length ``steps``
+    than ``sslbook.train.MAX_SCALER_SKIPS`` skips in a row is divergence. No buffer of length ``steps``
     is allocated up front.
 
     See: Introduction, "Running the book" (what stops a training run).

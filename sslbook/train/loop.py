@@ -293,14 +293,14 @@ def fit(model: nn.Module, loss_fn: Callable[[nn.Module, Any], torch.Tensor], sam
     amp : {"auto", "off", "bf16", "fp16"}
         Mixed precision on CUDA only: ``"auto"`` is bf16 from compute capability 8.0 (an explicit ``"bf16"``
         below it is a ``ValueError``), else fp16 with a gradient scaler, whose skipped (overflowing) steps are
-        not checked and are counted in ``history.extra["skipped_steps"]`` (more than :data:`MAX_SCALER_SKIPS`
+        not checked and are counted in ``history.extra["skipped_steps"]`` (more than ``MAX_SCALER_SKIPS``
         in a row is divergence). Verification runs pass ``"off"`` (fp32).
     check_every : int, optional
         Steps between checks of the losses for NaN, inf and explosion (each synchronises a GPU); default 1 on the
         CPU, 25 on a GPU. The last step and every saving step are always checked; the error names the bad step.
     explode_ratio : float or None
         A finite loss above ``explode_ratio * max(|first loss|, 1)`` in absolute value is divergence (the floor 1
-        keeps a first loss near 0 from making every later loss explode). Default :data:`EXPLODE_RATIO` (``1e6``),
+        keeps a first loss near 0 from making every later loss explode). Default ``EXPLODE_RATIO`` (``1e6``),
         far above what a run that makes progress reaches; ``None`` disables the check.
     progress : bool, optional
         Show a progress bar (label ``desc``); default :func:`sslbook.config.progress_enabled`.

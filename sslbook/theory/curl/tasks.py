@@ -52,13 +52,16 @@ class KWayTaskLaw:
 
     Attributes
     ----------
-    tasks : numpy.ndarray, shape (T, k+1)
+    tasks : numpy.ndarray
+        Shape ``(T, k+1)``.
         Each row a multiset of classes (sorted), with at least one class of multiplicity 1.
-    prob : numpy.ndarray, shape (T,)
+    prob : numpy.ndarray
+        Shape ``(T,)``.
         :math:`\mathbb P(\text{multiset}\mid I^+=\emptyset)
         =\frac{|S|\,k!}{\prod_c n_c!}\prod_c\rho(c)^{n_c}\big/(1-\tau_k)`, with :math:`n_c` the multiplicities
         and :math:`S` the classes of multiplicity 1.
-    distinct : numpy.ndarray of bool, shape (T,)
+    distinct : numpy.ndarray of bool
+        Shape ``(T,)``.
         Rows whose :math:`k+1` classes are distinct.
     tau_k : float
     k : int
@@ -172,7 +175,7 @@ def mean_classifier_task_loss(features, rho=None, *, task, probs=None, loss: str
     Parameters
     ----------
     features, rho, probs :
-        As in :func:`sslbook.theory.curl_exact_losses`.
+        As in :func:`sslbook.theory.curl.exact_losses`.
     task : sequence of int
         The classes of the task (at least two entries; repeats allowed).
     loss : {"hinge", "logistic2"}
@@ -250,7 +253,7 @@ def task_average(features, rho=None, *, k: int, probs=None, loss: str = "hinge",
     Parameters
     ----------
     features, rho, probs :
-        As in :func:`sslbook.theory.curl_exact_losses`.
+        As in :func:`sslbook.theory.curl.exact_losses`.
     k : int
         Number of negatives.
     loss : {"hinge", "logistic2"}
