@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from sslbook._shapes import Shape, check_shapes
 from sslbook._validation import check_array, check_int, check_memory, check_simplex
 
 __all__ = [
@@ -174,6 +175,7 @@ def hmm_next_token_joint(pi: ArrayLike, A: ArrayLike, B: ArrayLike, T: int) -> n
     return p_ctx_state[:, :, None] * B.T[None, :, :]
 
 
+@check_shapes(p_context=Shape("S", simplex=True), p_next=Shape("S V", simplex=True), psi="S V")
 def reconstruction_risk(p_context: ArrayLike, p_next: ArrayLike, psi: ArrayLike) -> float:
     r"""The reconstruction loss :math:`\mathbb E\|e_W-\psi(S)\|^2` of a next-word predictor, by enumeration.
 
@@ -197,12 +199,7 @@ def reconstruction_risk(p_context: ArrayLike, p_next: ArrayLike, psi: ArrayLike)
     -------
     float
     """
-    p_L = check_simplex("p_context", p_context, ndim=1)
-    p = check_simplex("p_next", p_next, ndim=2)
-    psi = check_array("psi", psi, ndim=2)
-    if p.shape[0] != p_L.size or psi.shape != p.shape:
-        raise ValueError(f"p_context, p_next and psi must have shapes (S,), (S, V), (S, V); got {p_L.shape}, "
-                         f"{p.shape}, {psi.shape}")
+    p_L, p = p_context, p_next
     S, V = p.shape
     check_memory("p_next", 8.0 * S * V * V, what="the (context, word, coordinate) table")
     diff = np.eye(V)[None, :, :] - psi[:, None, :]                                    # e_w - psi(s)
@@ -234,6 +231,8 @@ class PartitionERMRisk:
     unseen_mass: float
 
 
+@check_shapes(p_x=Shape("S", simplex=True), psi_star=Shape("S V", simplex=True), cells=Shape("S", dtype="int"),
+              default=Shape("V", optional=True))
 def partition_erm_risk(p_x: ArrayLike, psi_star: ArrayLike, cells: ArrayLike, n: int,
                        default: ArrayLike | None = None) -> PartitionERMRisk:
     r"""Exact expected error of the empirical risk minimiser over functions constant on the cells of a partition.
@@ -270,19 +269,12 @@ def partition_erm_risk(p_x: ArrayLike, psi_star: ArrayLike, cells: ArrayLike, n:
     -------
     PartitionERMRisk
     """
-    p_x = check_simplex("p_x", p_x, ndim=1)
-    psi = check_simplex("psi_star", psi_star, ndim=2)
-    cells = check_array("cells", cells, ndim=1, dtype="int")
+    psi = psi_star
     n = check_int("n", n, minimum=1)
-    if psi.shape[0] != p_x.size or cells.size != p_x.size:
-        raise ValueError(f"p_x, psi_star and cells must have S = {p_x.size} rows, got {psi.shape} and "
-                         f"{cells.shape}")
     n_cells = int(cells.max()) + 1 if cells.size else 0
     if cells.min() < 0 or np.unique(cells).size != n_cells:
         raise ValueError(f"cells must use every index 0 .. {n_cells - 1} at least once")
-    d = psi.T @ p_x if default is None else check_array("default", default, ndim=1)
-    if d.size != psi.shape[1]:
-        raise ValueError(f"default must have length V = {psi.shape[1]}, got {d.size}")
+    d = psi.T @ p_x if default is None else default
     check_memory("n", 8.0 * n_cells * n, what="the binomial table of cell counts")
     member = np.eye(n_cells)[cells]                                   # (S, C)
     P_c = member.T @ p_x
