@@ -114,6 +114,13 @@ SIZES: dict[str, Size] = {
     "inductive.mlp_width": Size(64, 256, "hidden width of the MLP encoders"),
     "inductive.eval_pairs": Size(10000, 100000, "fresh pairs for the loss estimate and the probe of a trained encoder"),
     "inductive.sweep_steps": Size(150, 1500, "training steps per run in the architecture/optimizer sweep"),
+    "inductive.relabel_max_d": Size(10, 12, "largest d of the exact relabelling check (d = 4, 6, ..., this)"),
+    "inductive.relabel_perms": Size(200, 2000, "uniformly random relabellings per d for the expected probe error"),
+    "inductive.leak_draws": Size(20, 200, "random representations of the moved coordinates per leaky cube"),
+    "inductive.big_d": Size(20, 20, "input dimension of the MLP runs at larger d (HypercubeAugmentation allows <= 20)"),
+    "inductive.big_d_restarts": Size(3, 5, "training restarts per encoder at larger d"),
+    "inductive.big_d_steps": Size(300, 3000, "Adam steps per encoder (batch 256) at larger d"),
+    "inductive.big_d_eval": Size(6000, 40000, "fresh pairs for the loss estimate and the probe at larger d"),
     # Language models: natural tasks and the sqrt(eps) guarantee (keys "lmnatural.*"; add entries below this line)
     "lmnatural.contexts": Size(300, 3000, "contexts S of the synthetic languages (natural-task chapter)"),
     "lmnatural.pinsker_draws": Size(3000, 30000, "random (context, theta, lambda) draws, modified-Pinsker check"),

@@ -908,6 +908,18 @@ REGISTRY: list[Entry] = [
       {"F": ARR, "p": PROB}),
     E("sslbook.theory.components.feature_bayes_error", lambda: dict(F=arr(4, 2), labels=labels(4), p=simplex(4)),
       {"F": ARR, "labels": ("ndim", "type", "dtype", "empty"), "p": PROB}),
+    # --- theory.vacuity (ch3b) -----------------------------------------------------------------------
+    E("sslbook.theory.vacuity.sign_linear_probe_error",
+      lambda: dict(F=np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]]), labels=labels(4),
+                   p=simplex(4)),
+      {"F": ARR, "labels": ("ndim", "type", "dtype", "empty"), "p": PROB}),
+    E("sslbook.theory.vacuity.expected_relabel_error", lambda: dict(n_inputs=16, n_cells=4),
+      {"n_inputs": ("type", "neg", "zero"), "n_cells": ("type", "neg", "zero")}),
+    E("sslbook.theory.vacuity.leaky_cube_spectrum", lambda: dict(d=4, n_invariant=1, leak=0.1),
+      {"d": ("type", "neg", "zero"), "n_invariant": ("type", "neg", "zero"), "leak": ("type", "nan", "neg")}),
+    E("sslbook.theory.vacuity.label_blind_excess", lambda: dict(d=4, n_invariant=1, leak=0.1, k=2, centred=False),
+      {"d": ("type", "neg", "zero"), "n_invariant": ("type", "neg", "zero"), "leak": ("type", "nan", "neg"),
+       "k": ("type", "neg", "zero"), "centred": ("type",)}),
     # --- data.hypercube -----------------------------------------------------------------------------
     E("sslbook.data.hypercube.HypercubeAugmentation", lambda: dict(d=4, r=1, u_low=0.0, u_high=1.0),
       {"d": ("type", "neg", "zero"), "r": ("type", "neg", "zero"), "u_low": ("type", "nan", "neg"),

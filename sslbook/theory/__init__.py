@@ -17,6 +17,7 @@ module                          what
 ``spectral``                    the augmentation graph, the spectral loss and HaoChen's bound
 ``inductive_biases``            the spectral loss over linear maps
 ``components``                  the spectral loss over all functions, component by component
+``vacuity``                     relabelled encoders, nearly disjoint augmentations (vacuity of agnostic bounds)
 ``language_models``             softmax language models and their optimum
 ``lm_geometry``                 the log-partition geometry: Φp_f ≈ A f(s), refined coverage
 ``natural_tasks``               natural tasks, coverage and the √ε guarantee
@@ -43,6 +44,7 @@ from sslbook.theory import (
     spectral,
     synthesis,
     toolbox,
+    vacuity,
 )
 from sslbook.theory.alignment_uniformity import *  # noqa: F403
 from sslbook.theory.complexity import *  # noqa: F403
@@ -60,6 +62,7 @@ from sslbook.theory.self_prediction import *  # noqa: F403
 from sslbook.theory.spectral import *  # noqa: F403
 from sslbook.theory.synthesis import *  # noqa: F403
 from sslbook.theory.toolbox import *  # noqa: F403
+from sslbook.theory.vacuity import *  # noqa: F403
 
 __all__ = [
     *toolbox.__all__,
@@ -72,6 +75,7 @@ __all__ = [
     *spectral.__all__,
     *inductive_biases.__all__,
     *components.__all__,
+    *vacuity.__all__,
     *language_models.__all__,
     *lm_geometry.__all__,
     *natural_tasks.__all__,
