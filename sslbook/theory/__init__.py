@@ -15,6 +15,7 @@ module                          what
 ``multiview``                   conditional expectation operators, CCA, redundancy, landmarks
 ``alignment_uniformity``        InfoNCE limits, energies on the circle
 ``spectral``                    the augmentation graph, the spectral loss and HaoChen's bound
+``spectral_practice``           the official estimator's norm clipping; the spectrum of learned features
 ``inductive_biases``            the spectral loss over linear maps
 ``components``                  the spectral loss over all functions, component by component
 ``language_models``             softmax language models and their optimum
@@ -41,6 +42,7 @@ from sslbook.theory import (
     quad,
     self_prediction,
     spectral,
+    spectral_practice,
     synthesis,
     toolbox,
 )
@@ -58,6 +60,7 @@ from sslbook.theory.natural_tasks import *  # noqa: F403
 from sslbook.theory.quad import *  # noqa: F403
 from sslbook.theory.self_prediction import *  # noqa: F403
 from sslbook.theory.spectral import *  # noqa: F403
+from sslbook.theory.spectral_practice import *  # noqa: F403
 from sslbook.theory.synthesis import *  # noqa: F403
 from sslbook.theory.toolbox import *  # noqa: F403
 
@@ -70,6 +73,7 @@ __all__ = [
     *multiview.__all__,
     *alignment_uniformity.__all__,
     *spectral.__all__,
+    *spectral_practice.__all__,
     *inductive_biases.__all__,
     *components.__all__,
     *language_models.__all__,
