@@ -98,6 +98,10 @@ SIZES: dict[str, Size] = {
     "auggraph.train_steps": Size(200, 3000, "Adam steps of the embedding table at the first learning rate"),
     "auggraph.final_steps": Size(100, 1500, "Adam steps at the final (10x smaller) learning rate"),
     "auggraph.batch": Size(128, 1024, "positive pairs per training step"),
+    "auggraph.digits_steps": Size(200, 3000, "training steps of each digits MLP (spectral and InfoNCE, batch 256)"),
+    "auggraph.digits_restarts": Size(3, 5, "independent trainings per loss in the digits comparison"),
+    "auggraph.probe_repeats": Size(3, 20, "random labelled sets per probe and trained encoder (digits)"),
+    "auggraph.probe_iters": Size(100, 500, "L-BFGS iterations of the logistic probes (digits)"),
     # Augmentations: InfoNCE, alignment and uniformity (keys "infonce.*"; add entries below this line)
     "infonce.limit_anchors": Size(2000, 20000, "anchors shared by L(N) and its large-N limit (toy encoder)"),
     "infonce.mc_pairs": Size(200000, 2000000, "Monte Carlo pairs of uniform angles for the circle energy"),

@@ -428,3 +428,50 @@ def quad_lm(theta: torch.Tensor, Phi: torch.Tensor, target: torch.Tensor, *,
     linear = (target * logits).sum(dim=1) if is_dist else logits.gather(1, target[:, None])[:, 0]
     per = -linear + 0.5 * (logits * logits).sum(dim=1)
     return _lm_weighted_mean(per, weight)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The official estimator of the spectral contrastive loss: norm clipping (Chapter "The augmentation graph and the
+# spectral contrastive loss", "The official estimator")
+
+
+def spectral_contrastive_clipped(z: torch.Tensor, z_pos: torch.Tensor, *, mu: float = 1.0) -> torch.Tensor:
+    r"""The spectral contrastive batch loss as HaoChen et al.'s official code computes it (norms clipped at sqrt(mu)).
+
+    Every feature of norm at least :math:`\sqrt\mu` is rescaled onto the sphere of radius :math:`\sqrt\mu`,
+    :math:`c_\mu(z)=\min(1,\sqrt\mu/\|z\|)\,z`, and the batch loss of :func:`spectral_contrastive` on the clipped
+    features is divided by :math:`\mu`:
+
+    .. math:: \hat L_\mu = \frac1\mu\Big(-\frac2B\sum_{i=1}^B \langle c_\mu(z_i), c_\mu(z_i^+)\rangle
+              + \frac1{B(B-1)}\sum_{i\ne j} \langle c_\mu(z_i), c_\mu(z_j^+)\rangle^2\Big).
+
+    When every norm is at most :math:`\sqrt\mu` this is exactly :func:`spectral_contrastive` divided by
+    :math:`\mu` (equal to it at :math:`\mu=1`); otherwise it is an unbiased estimate of the *clipped* population
+    loss :math:`L(c_\mu\circ f)/\mu` (:func:`sslbook.theory.spectral_practice.clipped_spectral_loss`), a different
+    objective, bounded: :math:`-2\le\hat L_\mu\le2+\mu`.
+
+    See: Chapter "The augmentation graph and the spectral contrastive loss", "The official estimator".
+
+    Parameters
+    ----------
+    z : torch.Tensor, shape (B, k)
+        Features of the anchors, :math:`B\ge2`.
+    z_pos : torch.Tensor, shape (B, k)
+        Features of their positives.
+    mu : float
+        :math:`\mu>0` (1 in the official CIFAR-10 configuration, 10 on ImageNet).
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar.
+    """
+    z, z_pos = _check_pair("z", z, "z_pos", z_pos, min_rows=2, why=" (the negative term needs pairs i != j)")
+    mu = _check_positive("mu", mu)
+    radius = math.sqrt(mu)
+
+    def clip(t: torch.Tensor) -> torch.Tensor:
+        norms = t.norm(dim=1, keepdim=True)
+        return t * torch.where(norms >= radius, radius / norms.clamp_min(torch.finfo(t.dtype).tiny), 1.0)
+
+    return spectral_contrastive(clip(z), clip(z_pos)) / mu

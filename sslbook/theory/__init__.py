@@ -15,6 +15,7 @@ module                          what
 ``multiview``                   conditional expectation operators, CCA, redundancy, landmarks
 ``alignment_uniformity``        InfoNCE limits, energies on the circle
 ``spectral``                    the augmentation graph, the spectral loss and HaoChen's bound
+``spectral_practice``           the official estimator's norm clipping; the spectrum of learned features
 ``inductive_biases``            the spectral loss over linear maps
 ``components``                  the spectral loss over all functions, component by component
 ``vacuity``                     relabelled encoders, nearly disjoint augmentations (vacuity of agnostic bounds)
@@ -42,6 +43,7 @@ from sslbook.theory import (
     quad,
     self_prediction,
     spectral,
+    spectral_practice,
     synthesis,
     toolbox,
     vacuity,
@@ -60,6 +62,7 @@ from sslbook.theory.natural_tasks import *  # noqa: F403
 from sslbook.theory.quad import *  # noqa: F403
 from sslbook.theory.self_prediction import *  # noqa: F403
 from sslbook.theory.spectral import *  # noqa: F403
+from sslbook.theory.spectral_practice import *  # noqa: F403
 from sslbook.theory.synthesis import *  # noqa: F403
 from sslbook.theory.toolbox import *  # noqa: F403
 from sslbook.theory.vacuity import *  # noqa: F403
@@ -73,6 +76,7 @@ __all__ = [
     *multiview.__all__,
     *alignment_uniformity.__all__,
     *spectral.__all__,
+    *spectral_practice.__all__,
     *inductive_biases.__all__,
     *components.__all__,
     *vacuity.__all__,
