@@ -859,6 +859,10 @@ REGISTRY: list[Entry] = [
       lambda: dict(n_negatives=16, s_pos=2.0, s_values=np.array([2.0, -1.0]), p_first=1 / 3),
       {"n_negatives": ("type", "neg", "zero"), "s_pos": ("type", "nan"),
        "s_values": ("nan", "type", "dtype"), "p_first": ("type", "nan", "neg")}),
+    E("sslbook.theory.infonce_negatives.ntxent_collapsed_loss",
+      lambda: dict(n_inputs=6, n_classes=3, batch_size=3, s_pos=2.0, s_values=np.array([2.0, -1.0])),
+      {"n_inputs": ("type", "neg", "zero"), "n_classes": ("type", "neg", "zero"),
+       "batch_size": ("type", "neg", "zero"), "s_pos": ("type", "nan"), "s_values": ("nan", "type", "dtype")}),
     # --- theory.self_prediction (ACI) ---------------------------------------------------------------
     E("sslbook.theory.self_prediction.aci_bound", _aci_blocks,
       {"cov": ARR, "y": ("type", "dtype", "empty"),

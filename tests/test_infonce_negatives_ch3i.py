@@ -71,3 +71,21 @@ def test_two_point_bias_matches_enumeration_and_first_order():
 def test_first_order_bias_degenerate_law_has_no_variance_term():
     # a single negative value: V = 0, c1 = e^{s+}/g
     assert T.first_order_bias(1.0, [0.5], [1.0]) == pytest.approx(np.exp(1.0) / np.exp(0.5), rel=1e-12)
+
+
+def test_ntxent_collapsed_loss_matches_info_nce_over_all_batches():
+    import torch
+
+    from sslbook import losses
+
+    tau, m, D, nb = 0.5, 3, 6, 3
+    tri = np.c_[np.cos(2 * np.pi * np.arange(m) / m), np.sin(2 * np.pi * np.arange(m) / m)]
+    cls = np.arange(D) % m
+    vals = []
+    for b in itertools.combinations(range(D), nb):
+        z = torch.tensor(tri[cls[list(b)]])
+        vals.append(losses.info_nce(z, z, temperature=tau).item())
+    sv = np.array([1 / tau, -1 / (tau * (m - 1))])
+    assert T.ntxent_collapsed_loss(D, m, nb, 1 / tau, sv) == pytest.approx(np.mean(vals), rel=1e-12)
+    with pytest.raises(ValueError, match="multiple"):
+        T.ntxent_collapsed_loss(7, 3, 3, 2.0, sv)

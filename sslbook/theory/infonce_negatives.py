@@ -4,6 +4,9 @@ r"""Perfect encoders and the finite-negative bias of the contrastive loss (Wang 
   limit :math:`-\frac1\tau\mathbb E_{\rm pos}[f(x)^\top f(y)]+\mathbb E_x\log\mathbb E_{x^-}e^{f(x^-)^\top f(x)/\tau}`
   of any encoder is a finite sum (:func:`finite_limit_terms`); among perfectly aligned encoders it is smallest
   when the :math:`m` classes sit at the vertices of a regular simplex (:func:`simplex_limit`).
+* The expected NT-Xent loss of a batch of :math:`n_{\rm b}` distinct inputs, for an encoder that maps every
+  input of a class to one point, is a hypergeometric sum (:func:`ntxent_collapsed_loss`): its :math:`2n_{\rm b}-2`
+  in-batch negatives come in pairs and exclude the anchor's own input, so they are not independent negatives.
 * With :math:`N` i.i.d. negatives whose similarity to the anchor has a finite law, the loss minus
   :math:`\log N` exceeds its limit by a bias :math:`c_1/N+O(N^{-3/2})` (:func:`first_order_bias`); for a
   two-point law the bias and an explicit bound on the remainder are exact binomial sums
@@ -16,12 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import logsumexp
-from scipy.stats import binom
+from scipy.stats import binom, hypergeom
 
 from sslbook._shapes import Shape, check_shapes
 from sslbook._validation import check_float, check_int
 
-__all__ = ["finite_limit_terms", "first_order_bias", "simplex_limit", "two_point_bias",
+__all__ = ["finite_limit_terms", "first_order_bias", "ntxent_collapsed_loss", "simplex_limit", "two_point_bias",
            "two_point_remainder_bound"]
 
 
@@ -208,3 +211,52 @@ def two_point_remainder_bound(n_negatives: int, s_pos: float, s_values, p_first:
     """
     _, _, v, _, w, Y = _two_point(n_negatives, s_pos, s_values, p_first)
     return float(np.exp(-3 * v.min()) / 3 * (w @ np.abs(Y) ** 3))
+
+
+@check_shapes(s_values="2")
+def ntxent_collapsed_loss(n_inputs: int, n_classes: int, batch_size: int, s_pos: float, s_values) -> float:
+    r"""Exact expected NT-Xent loss for a class-collapsed, perfectly aligned encoder and a random batch.
+
+    The data set has ``n_inputs`` natural inputs in ``n_classes`` classes of equal size; the encoder maps both
+    views of every input of class :math:`c` to the same point, so an anchor's positive has similarity
+    :math:`s^+` and another input has similarity :math:`a_1` (same class) or :math:`a_2` (other class), all
+    divided by :math:`\tau`. A batch is :math:`n_{\rm b}` distinct inputs drawn uniformly without replacement
+    (as :func:`sslbook.train.train_views` draws rows). Each of the :math:`n_{\rm b}-1` other inputs gives two
+    in-batch negatives with the same similarity, and the number :math:`J` of them in the anchor's class is
+    hypergeometric (:math:`n_{\rm b}-1` draws from :math:`D-1` inputs of which :math:`D/m-1` are in that class):
+
+    .. math:: \mathbb E\,\mathcal L_{\rm NT\text{-}Xent}=\sum_J\mathbb P(J)\Big[-s^++\log\Big(e^{s^+}+2Je^{a_1}
+              +2(n_{\rm b}-1-J)e^{a_2}\Big)\Big]
+
+    (book: ``prop-ntxent-inbatch``).
+
+    See: Chapter "InfoNCE, alignment and uniformity", "In-batch negatives are not independent".
+
+    Parameters
+    ----------
+    n_inputs : int
+        :math:`D`, a multiple of ``n_classes``.
+    n_classes : int
+        :math:`m\ge1`.
+    batch_size : int
+        :math:`n_{\rm b}`, with :math:`2\le n_{\rm b}\le D`.
+    s_pos : float
+        :math:`s^+`.
+    s_values : array_like, shape (2,)
+        :math:`(a_1, a_2)`: same-class and other-class similarities.
+
+    Returns
+    -------
+    float
+    """
+    D = check_int("n_inputs", n_inputs, minimum=2)
+    m = check_int("n_classes", n_classes, minimum=1)
+    if D % m:
+        raise ValueError(f"n_inputs ({D}) must be a multiple of n_classes ({m})")
+    nb = check_int("batch_size", batch_size, minimum=2, maximum=D)
+    s_pos = check_float("s_pos", s_pos)
+    e = np.exp(s_values)
+    J = np.arange(nb)
+    w = hypergeom.pmf(J, D - 1, D // m - 1, nb - 1)
+    terms = np.log(np.exp(s_pos) + 2 * J * e[0] + 2 * (nb - 1 - J) * e[1]) - s_pos
+    return float(w @ terms)
