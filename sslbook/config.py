@@ -109,6 +109,10 @@ SIZES: dict[str, Size] = {
     "infonce.digits_steps": Size(200, 3000, "InfoNCE training steps of the digits MLP (batch 256)"),
     "infonce.probe_repeats": Size(5, 30, "random labelled sets per probe in the digits comparison"),
     "infonce.probe_iters": Size(100, 500, "L-BFGS iterations of the logistic probes (digits)"),
+    "infonce.sweep_steps": Size(160, 1500, "longest NT-Xent run of the temperature sweep on digits (batch 128)"),
+    "infonce.sweep_probe_repeats": Size(3, 20, "random labelled sets per k-NN probe in the temperature sweep"),
+    "infonce.sweep_bootstrap": Size(1000, 10000, "bootstrap resamples of the runs for the rank correlations"),
+    "infonce.random_configs": Size(1000, 20000, "random aligned configurations tested against the simplex"),
     # Augmentations: why inductive biases are unavoidable (keys "inductive.*"; add entries below this line)
     "inductive.graph_levels": Size(2, 3, "values of each discretized scale u in the finite augmentation graph"),
     "inductive.targets": Size(100, 1000, "random linear targets g for the linear-class guarantee"),

@@ -14,6 +14,7 @@ module                          what
 ``self_prediction``             partial covariance, approximate CI and its bound
 ``multiview``                   conditional expectation operators, CCA, redundancy, landmarks
 ``alignment_uniformity``        InfoNCE limits, energies on the circle
+``infonce_negatives``           perfectly aligned encoders, the bias of finitely many negatives
 ``spectral``                    the augmentation graph, the spectral loss and HaoChen's bound
 ``spectral_practice``           the official estimator's norm clipping; the spectrum of learned features
 ``inductive_biases``            the spectral loss over linear maps
@@ -36,6 +37,7 @@ from sslbook.theory import (
     downstream,
     head_tuning,
     inductive_biases,
+    infonce_negatives,
     language_models,
     lm_geometry,
     multiview,
@@ -55,6 +57,7 @@ from sslbook.theory.curl import *  # noqa: F403
 from sslbook.theory.downstream import *  # noqa: F403
 from sslbook.theory.head_tuning import *  # noqa: F403
 from sslbook.theory.inductive_biases import *  # noqa: F403
+from sslbook.theory.infonce_negatives import *  # noqa: F403
 from sslbook.theory.language_models import *  # noqa: F403
 from sslbook.theory.lm_geometry import *  # noqa: F403
 from sslbook.theory.multiview import *  # noqa: F403
@@ -75,6 +78,7 @@ __all__ = [
     *self_prediction.__all__,
     *multiview.__all__,
     *alignment_uniformity.__all__,
+    *infonce_negatives.__all__,
     *spectral.__all__,
     *spectral_practice.__all__,
     *inductive_biases.__all__,
