@@ -50,8 +50,8 @@ def aci_violation_curve(violations, *, signal2: float = 1.0, k: int = 2, m: int 
     signal2 : float
         Scale of the loadings :math:`\Lambda_2`; small values make :math:`\sigma_{\min}(A)` small and the bound loose.
     k, m, d1, d2 : int
-        Dimensions of :math:`Y`, :math:`Z`, :math:`X_1`, :math:`X_2` (:math:`d_2\ge k+m`, so that :math:`A` can
-        have full column rank).
+        Dimensions of :math:`Y` (the book's :math:`K`), :math:`Z`, :math:`X_1`, :math:`X_2`
+        (:math:`d_2\ge K+m`, so that :math:`A` can have full column rank).
     seed : int
         Seed of the instance.
 
