@@ -115,7 +115,7 @@ def test_lm_bound_plot_draws_the_tested_curve():
     curve = explorers.lm_bound_curve(eps, gamma=0.2, B=2.0, seed=1)
     bound_line, gap_line, loss_line = ax_eps.lines[:3]
     np.testing.assert_allclose(bound_line.get_xdata(), eps, rtol=1e-8)
-    # independent of lm_bound_curve's bound: the closed form sqrt(2 B^2 eps / gamma)
+    # independent of lm_bound_curve's bound: the closed form sqrt(2 kappa^2 eps / gamma), kappa = argument B
     np.testing.assert_allclose(bound_line.get_ydata(), np.sqrt(2 * 2.0**2 * eps / 0.2), rtol=1e-7)
     np.testing.assert_allclose(gap_line.get_ydata(), curve.gap)
     excess = curve.loss - curve.tau
@@ -134,7 +134,7 @@ def test_lm_bound_explorer_builds_and_redraws():
     controls = _controls(box)
     assert controls["coverage γ"].value == pytest.approx(0.2)
     assert controls["excess xent ε"].value == pytest.approx(0.01)
-    controls["B = ‖v‖∞"].value = 8.0  # one redraw
+    controls["κ = ‖v‖∞"].value = 8.0  # one redraw
     with pytest.raises(ValueError, match="gamma"):
         explorers.lm_bound_explorer(gamma=0.01)
     with pytest.raises(ValueError, match="epsilon"):

@@ -37,7 +37,8 @@ def aci_violation_curve(violations, *, signal2: float = 1.0, k: int = 2, m: int 
     scaled by each :math:`v` in ``violations``.
 
     The instance is :meth:`sslbook.data.LinearGaussianACI.random` drawn with the integer ``seed``, so that
-    :math:`B_1, B_2, U, V` are the same for every :math:`v` (only :math:`C_{12}=v\,UV^\top` changes); every value
+    :math:`\Lambda_1, \Lambda_2, U, V` (attributes ``B1``, ``B2``, ...) are the same for every :math:`v`
+    (only :math:`C_{12}=v\,UV^\top` changes); every value
     is a closed form of its covariance (:func:`sslbook.theory.self_prediction.aci_bound`).
 
     See: Chapter "Predicting what you already know", Theorem "Approximate CI" (the explorer of that chapter).
@@ -47,10 +48,10 @@ def aci_violation_curve(violations, *, signal2: float = 1.0, k: int = 2, m: int 
     violations : float or sequence of float
         Values of :math:`v` in :math:`[0,1]`.
     signal2 : float
-        Scale of :math:`B_2`; small values make :math:`\sigma_{\min}(A)` small and the bound loose.
+        Scale of the loadings :math:`\Lambda_2`; small values make :math:`\sigma_{\min}(A)` small and the bound loose.
     k, m, d1, d2 : int
-        Dimensions of :math:`Y`, :math:`Z`, :math:`X_1`, :math:`X_2` (:math:`d_2\ge k+m`, so that :math:`A` can
-        have full column rank).
+        Dimensions of :math:`Y` (the book's :math:`K`), :math:`Z`, :math:`X_1`, :math:`X_2`
+        (:math:`d_2\ge K+m`, so that :math:`A` can have full column rank).
     seed : int
         Seed of the instance.
 
@@ -88,7 +89,7 @@ def plot_aci(violation: float = 0.3, signal2: float = 1.0, *, seed: int = 1, n_p
     violation : float
         The violation :math:`v\in[0,1]` to mark.
     signal2 : float
-        Scale of :math:`B_2` (smaller: smaller :math:`\sigma_{\min}(A)`, looser bound).
+        Scale of the loadings :math:`\Lambda_2` (smaller: smaller :math:`\sigma_{\min}(A)`, looser bound).
     seed : int
         Seed of the instance.
     n_points : int

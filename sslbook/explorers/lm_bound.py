@@ -1,5 +1,7 @@
-r"""Explorer of "Natural tasks and the √ε guarantee": the bound :math:`\tau_{\mathcal T}+\sqrt{2B^2\epsilon/\gamma}`
-against the downstream loss of perturbed models of one topic language.
+r"""Explorer of "Natural tasks and the √ε guarantee": the bound
+:math:`\tau_{\mathcal T}+\sqrt{2\kappa^2\epsilon/\gamma}` against the downstream loss of perturbed models of one
+topic language. The max-norm :math:`\kappa=\|v\|_\infty` of the word weights is the argument ``B`` (the paper's
+name; in the book :math:`B` is the emission matrix of an HMM).
 
 See: Chapter "Natural tasks and the √ε guarantee", Section "Explore it".
 """
@@ -43,9 +45,9 @@ class LMBoundCurve:
     alpha: np.ndarray  #: noise scale of each model, p^(alpha) = softmax(ln p* + alpha xi)
     loss: np.ndarray  #: downstream logistic loss of the fixed classifier (v, -c) on the model, under p_T
     gap: np.ndarray  #: ``E_{p_T} abs(v^T (p^(alpha) - p*))``, what Steps 2-3 of the proof bound
-    bound: np.ndarray  #: tau + sqrt(2 B^2 epsilon / gamma)
+    bound: np.ndarray  #: tau + sqrt(2 kappa^2 epsilon / gamma)
     tau: float  #: loss of (v, -c) on the true distributions p*
-    B: float  #: ||v||_inf
+    B: float  #: kappa = ||v||_inf (the max-norm of the word weights)
     gamma: float  #: coverage gamma(p_T) (exact)
     gamma_min: float  #: coverage of the instance's base task distribution (the smallest gamma offered)
 
@@ -57,7 +59,7 @@ def _lm_instance(seed: int, n_contexts: int, vocab: int, n_topics: int):
     lang = SyntheticLanguage.topic_model(n_contexts, vocab, n_topics, rng)
     p_base = lang.task_distribution(rng, fraction=0.3, concentration=0.3)
     v = rng.uniform(-1.0, 1.0, vocab)
-    v /= np.abs(v).max()  # ||v||_inf = 1; scaled by B later (the labels do not change)
+    v /= np.abs(v).max()  # ||v||_inf = 1; scaled by kappa (argument B) later (the labels do not change)
     task = lang.natural_task(v, p_task=p_base)
     xi = rng.standard_normal((n_contexts, vocab))
     arrays = (lang.p_context, lang.p_next, p_base, v, task.labels, xi)
@@ -80,19 +82,20 @@ def _lm_models(seed: int, n_contexts: int, vocab: int, n_topics: int, epsilons: 
 
 def lm_bound_curve(epsilons: ArrayLike, *, gamma: float | None = None, B: float = 4.0, seed: int = 0,
                    n_contexts: int = 300, vocab: int = 30, n_topics: int = 6) -> LMBoundCurve:
-    r"""The √ε bound :math:`\tau_{\mathcal T}+\sqrt{2B^2\epsilon/\gamma}` (Theorem LM-T1) against the downstream
+    r"""The √ε bound :math:`\tau_{\mathcal T}+\sqrt{2\kappa^2\epsilon/\gamma}` (Theorem LM-T1) against the downstream
     loss of the perturbed models of one topic language, at prescribed excess cross-entropies.
 
     The instance is the chapter's construction drawn from ``seed``: a topic language
     (:meth:`sslbook.data.SyntheticLanguage.topic_model`), a base task distribution :math:`p_0` on 30 % of the
-    contexts, word weights :math:`v` with :math:`\|v\|_\infty=B`, labels :math:`y_s=\mathrm{sign}(v^\top p^*_s-c)`
+    contexts, word weights :math:`v` with :math:`\|v\|_\infty=\kappa` (``B``), labels
+    :math:`y_s=\mathrm{sign}(v^\top p^*_s-c)`
     (:math:`c` the :math:`p_0`-median) and a Gaussian direction :math:`\xi`. The task distribution is the mixture of
     :math:`p_L` and :math:`p_0` with coverage exactly ``gamma``
     (:func:`sslbook.theory.natural_tasks.coverage_mixture`), and for each :math:`\epsilon` the model is
     :math:`p^{(\alpha)}_s=\mathrm{softmax}(\ln p^*_s+\alpha\xi_s)` with :math:`\alpha` solving :math:`\mathbb
     E_{p_L}\mathrm{KL}(p^*_s\|p^{(\alpha)}_s)=\epsilon` (:func:`sslbook.theory.natural_tasks.noise_scale`). Scaling
-    :math:`v` and :math:`c` by :math:`B` keeps the labels and lowers :math:`\tau_{\mathcal T}`: the trade-off
-    between :math:`\tau_{\mathcal T}` and :math:`B`. Every value is a finite sum.
+    :math:`v` and :math:`c` by :math:`\kappa` keeps the labels and lowers :math:`\tau_{\mathcal T}`: the trade-off
+    between :math:`\tau_{\mathcal T}` and :math:`\kappa`. Every value is a finite sum.
 
     See: Chapter "Natural tasks and the square-root guarantee", Theorem "LM-T1" (the explorer of that chapter).
 
@@ -103,7 +106,7 @@ def lm_bound_curve(epsilons: ArrayLike, *, gamma: float | None = None, B: float 
     gamma : float, optional
         Coverage in :math:`[\gamma(p_0),1]`; default :math:`\gamma(p_0)`.
     B : float
-        :math:`\|v\|_\infty>0`.
+        The max-norm :math:`\kappa=\|v\|_\infty>0` of the word weights.
     seed : int
         Seed of the instance.
     n_contexts, vocab, n_topics : int
@@ -150,17 +153,17 @@ def lm_bound_curve(epsilons: ArrayLike, *, gamma: float | None = None, B: float 
 
 #: Range of the excess cross-entropy offered by the language-model explorer (log scale).
 LM_EPS_RANGE = (1e-5, 1.0)
-#: Range of the max-norm B of the word weights offered by the language-model explorer.
+#: Range of the max-norm kappa (argument B) of the word weights offered by the language-model explorer.
 LM_B_RANGE = (0.25, 16.0)
 
 
 def plot_lm_bound(epsilon: float = 0.01, gamma: float = 0.1, B: float = 4.0, *, seed: int = 0,
                   n_points: int = 25):
-    r"""The √ε bound :math:`\tau_{\mathcal T}+\sqrt{2B^2\epsilon/\gamma}` of Theorems LM-T1/LM-T2 against the
+    r"""The √ε bound :math:`\tau_{\mathcal T}+\sqrt{2\kappa^2\epsilon/\gamma}` of Theorems LM-T1/LM-T2 against the
     downstream loss of the perturbed models :math:`\mathrm{softmax}(\ln p^*_s+\alpha\xi_s)` of one topic language
     (:func:`lm_bound_curve`): along :math:`\epsilon` (left, the setting marked) and along the
-    max-norm :math:`B` of the word weights at that :math:`\epsilon`, where :math:`\tau_{\mathcal T}` falls as
-    :math:`B` grows (right).
+    max-norm :math:`\kappa` (argument ``B``) of the word weights at that :math:`\epsilon`, where
+    :math:`\tau_{\mathcal T}` falls as :math:`\kappa` grows (right).
 
     See: Chapter "Natural tasks and the √ε guarantee", Section "Explore it".
 
@@ -172,7 +175,7 @@ def plot_lm_bound(epsilon: float = 0.01, gamma: float = 0.1, B: float = 4.0, *, 
         Coverage :math:`\gamma(p_{\mathcal T})` in :math:`[\gamma_{\min},1]` (the task distribution is a mixture
         of :math:`p_L` and the instance's base task distribution, of coverage :math:`\gamma_{\min}`).
     B : float
-        :math:`\|v\|_\infty`, in ``LM_B_RANGE``.
+        The max-norm :math:`\kappa=\|v\|_\infty`, in ``LM_B_RANGE``.
     seed : int
         Seed of the instance.
     n_points : int
@@ -197,7 +200,7 @@ def plot_lm_bound(epsilon: float = 0.01, gamma: float = 0.1, B: float = 4.0, *, 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     excess = curve.loss - curve.tau
     axes[0].loglog(curve.epsilon, curve.bound - curve.tau, "-", color=PREDICTED,
-                   label=r"bound $-\,\tau_\mathcal{T}$: $\sqrt{2B^2\epsilon/\gamma}$")
+                   label=r"bound $-\,\tau_\mathcal{T}$: $\sqrt{2\kappa^2\epsilon/\gamma}$")
     axes[0].loglog(curve.epsilon, curve.gap, "s--", ms=3, color=PALETTE[2],
                    label=r"$\mathbb{E}_{p_\mathcal{T}}|v^\top(p-p^*)|$ (proof, Step 3)")
     axes[0].loglog(curve.epsilon[excess > 0], excess[excess > 0], "o-", ms=3, color=MEASURED,
@@ -206,7 +209,7 @@ def plot_lm_bound(epsilon: float = 0.01, gamma: float = 0.1, B: float = 4.0, *, 
     axes[0].axvline(epsilon, color=PALETTE[5], lw=0.8)
     axes[0].set(xlabel=r"excess cross-entropy $\epsilon$", ylabel=r"excess over $\tau_\mathcal{T}$",
                 # plain-text titles: they change at every redraw, and mathtext is slow to lay out
-                title=f"γ = {here.gamma:.3f}, B = {B:.2g}, ε = {here.epsilon[0]:.2g}: "
+                title=f"γ = {here.gamma:.3f}, κ = {B:.2g}, ε = {here.epsilon[0]:.2g}: "
                       f"bound {here.bound[0]:.3g}, loss {here.loss[0]:.3f}")
     axes[0].legend(loc="upper left", fontsize=8)
     bounds_b = np.array([c.bound[0] for c in along_b])
@@ -216,7 +219,7 @@ def plot_lm_bound(epsilon: float = 0.01, gamma: float = 0.1, B: float = 4.0, *, 
     axes[1].semilogx(b_grid, [c.tau for c in along_b], "--", color=PALETTE[5], label=r"$\tau_\mathcal{T}$ (at $p^*$)")
     axes[1].plot([B, B], [here.loss[0], here.bound[0]], "o", ms=9, mfc="none", color=PALETTE[4])
     axes[1].axvline(B, color=PALETTE[5], lw=0.8)
-    axes[1].set(xlabel=r"max-norm of the word weights $B=\|v\|_\infty$", ylabel="downstream logistic loss",
+    axes[1].set(xlabel=r"max-norm of the word weights $\kappa=\|v\|_\infty$", ylabel="downstream logistic loss",
                 ylim=(0, 1.5 * max(bounds_b.min(), losses_b.max())),
                 title=f"at ε = {here.epsilon[0]:.2g}: task loss at p*, τ = {here.tau:.3f}")
     axes[1].legend(loc="lower left", fontsize=8)
@@ -225,8 +228,8 @@ def plot_lm_bound(epsilon: float = 0.01, gamma: float = 0.1, B: float = 4.0, *, 
 
 
 def lm_bound_explorer(epsilon: float = 0.01, gamma: float = 0.1, B: float = 4.0, *, seed: int = 0):
-    r"""Sliders for :math:`\epsilon`, :math:`\gamma` and :math:`B` (and the instance) over :func:`plot_lm_bound`;
-    :math:`\tau_{\mathcal T}` follows from :math:`B` (larger word weights, larger margins).
+    r"""Sliders for :math:`\epsilon`, :math:`\gamma` and :math:`\kappa` (argument ``B``; and the instance) over
+    :func:`plot_lm_bound`; :math:`\tau_{\mathcal T}` follows from :math:`\kappa` (larger word weights, larger margins).
 
     See: Chapter "Natural tasks and the √ε guarantee", Section "Explore it".
 
@@ -254,7 +257,7 @@ def lm_bound_explorer(epsilon: float = 0.01, gamma: float = 0.1, B: float = 4.0,
         "gamma": w.FloatSlider(value=gamma, min=0.05, max=1.0, step=0.01, description="coverage γ",
                                continuous_update=False, style=style),
         "B": w.FloatLogSlider(value=B, base=10, min=log10(LM_B_RANGE[0]), max=log10(LM_B_RANGE[1]), step=0.05,
-                              description="B = ‖v‖∞", continuous_update=False, style=style),
+                              description="κ = ‖v‖∞", continuous_update=False, style=style),
         "seed": w.IntSlider(value=seed, min=0, max=20, description="instance", continuous_update=False, style=style),
     }
     return explorer(plot_lm_bound, controls, title="Natural tasks: the √ε bound against perturbed language models")

@@ -74,8 +74,8 @@ class CCAResult:
     Attributes
     ----------
     sigma : numpy.ndarray
-        Shape (k,). Canonical correlations, the singular values of :math:`B=D_1^{-1/2}P_{12}D_2^{-1/2}`, descending;
-        ``sigma[0] == 1`` (the trivial pair).
+        Shape (k,). Canonical correlations, the singular values of :math:`\bar P=D_1^{-1/2}P_{12}D_2^{-1/2}`,
+        descending; ``sigma[0] == 1`` (the trivial pair).
     psi1 : numpy.ndarray
         Shape (n1, k). :math:`\psi_1=D_1^{-1/2}U_k`, functions of :math:`x_1` with
         :math:`\mathbb E[\psi_1\psi_1^\top]=I_k`.
@@ -92,7 +92,7 @@ class CCAResult:
 def whitened_cca(p12, k: int) -> CCAResult:
     r"""Closed-form whitened (nonlinear) CCA on finite alphabets, including the trivial pair.
 
-    With :math:`B=D_1^{-1/2}P_{12}D_2^{-1/2}=U\Sigma V^\top`,
+    With :math:`\bar P=D_1^{-1/2}P_{12}D_2^{-1/2}=U\Sigma V^\top`,
 
     .. math:: \psi_1=D_1^{-1/2}U_k,\quad \psi_2=D_2^{-1/2}V_k,\qquad
               \max_{\mathbb E[\psi_i\psi_i^\top]=I_k}\ \mathbb E\langle\psi_1(X_1),\psi_2(X_2)\rangle
