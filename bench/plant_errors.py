@@ -37,25 +37,31 @@ OUT = ROOT / "_build" / "bench"
 
 #: Hand-picked wrong statements (file, exact old text, new text, what it means). Each old text must occur once.
 CURATED: list[tuple[str, str, str, str]] = [
+    ("sslbook/theory/infonce_negatives.py", "np.log(m - 1) - 1.0 / (tau * (m - 1))",
+     "np.log(m - 1) - 1.0 / (tau * m)", "regular-simplex limit with -1/m instead of -1/(m-1)"),
+    ("sslbook/theory/vacuity.py", "return (1.0 - 2.0 * delta * m / (d - J)) ** 2,",
+     "return (1.0 - 2.0 * delta * m / (d - J)),", "leaky-cube eigenvalues without the square"),
+    ("sslbook/theory/spectral_practice.py", "radius = np.sqrt(mu)", "radius = mu",
+     "official norm clipping at mu instead of sqrt(mu)"),
     ("sslbook/theory/spectral.py", "disagreement_bound=_ratio(4.0 * alpha, nu_next)",
      "disagreement_bound=_ratio(2.0 * alpha, nu_next)", "HaoChen disagreement bound 2a/nu instead of 4a/nu"),
     ("sslbook/theory/spectral.py", "error_bound=_ratio(4.0 * alpha, nu_next) + alpha",
      "error_bound=_ratio(4.0 * alpha, nu_next)", "HaoChen error bound without its + alpha"),
-    ("sslbook/theory/language_models.py", "return tau + np.sqrt(2.0 * B**2 * eps / gamma)",
+    ("sslbook/theory/natural_tasks.py", "return tau + np.sqrt(2.0 * B**2 * eps / gamma)",
      "return tau + np.sqrt(2.0 * B**2 * eps * gamma)", "sqrt(eps) bound with gamma multiplied, not divided"),
     ("sslbook/theory/quad.py", "return float(tau + np.linalg.norm(v) * np.sqrt(2.0 * eps / gamma))",
      "return float(tau + np.linalg.norm(v, np.inf) * np.sqrt(2.0 * eps / gamma))", "Quad bound with ||v||_inf"),
     ("sslbook/theory/downstream.py", "return sigma**2 * p / (n - p - 1)", "return sigma**2 * p / (n - p)",
      "OLS excess risk sigma^2 p/(n-p) instead of /(n-p-1)"),
-    ("sslbook/theory/curl_bounds.py", 'return 1.0 / math.sqrt(2.0) if loss == "hinge"',
+    ("sslbook/theory/curl/guarantees.py", 'return 1.0 / math.sqrt(2.0) if loss == "hinge"',
      'return 1.0 if loss == "hinge"', "collision constant c' = 1 for the hinge loss"),
-    ("sslbook/theory/curl_bounds.py", "rademacher=2.0 * lip * B**2 * math.sqrt(m2 / M)",
+    ("sslbook/theory/curl/guarantees.py", "rademacher=2.0 * lip * B**2 * math.sqrt(m2 / M)",
      "rademacher=1.0 * lip * B**2 * math.sqrt(m2 / M)", "Rademacher term without its factor 2"),
-    ("sslbook/theory/curl_bounds.py", "math.sqrt(math.log(1.0 / delta) / (2.0 * M))",
+    ("sslbook/theory/curl/guarantees.py", "math.sqrt(math.log(1.0 / delta) / (2.0 * M))",
      "math.sqrt(math.log(2.0 / delta) / (2.0 * M))", "log(2/delta) instead of log(1/delta)"),
-    ("sslbook/theory/curl_bounds.py", "s += w * math.sqrt(top) * float(p @ np.linalg.norm(F, axis=1))",
+    ("sslbook/theory/curl/guarantees.py", "s += w * math.sqrt(top) * float(p @ np.linalg.norm(F, axis=1))",
      "s += w * math.sqrt(np.trace(cov)) * float(p @ np.linalg.norm(F, axis=1))", "s(f) with the trace"),
-    ("sslbook/theory/curl.py", "return float(total / (8.0 * math.log(2.0) * b))",
+    ("sslbook/theory/curl/negatives.py", "return float(total / (8.0 * math.log(2.0) * b))",
      "return float(total / (4.0 * math.log(2.0) * b))", "block-gap constant 4 ln 2 instead of 8 ln 2"),
     ("sslbook/losses.py", "off_sq = gram.pow(2).masked_fill(eye, 0.0).sum() / (b * (b - 1))",
      "off_sq = gram.pow(2).masked_fill(eye, 0.0).sum() / (b * b)", "batch spectral loss over B^2 (biased)"),
@@ -104,8 +110,8 @@ def curated_sites(texts: dict[Path, str]) -> list[dict]:
     for rel, old, new, what in CURATED:
         src = (ROOT / rel).read_text()
         if src.count(old) != 1:
-            print(f"plant-errors: curated edit not found exactly once in {rel}: {old!r}", file=sys.stderr)
-            continue
+            raise SystemExit(f"plant-errors: curated edit not found exactly once in {rel}: {old!r} "
+                             "(the package moved on: update CURATED)")
         line = src[: src.index(old)].count("\n") + 1
         fn = None
         for node in ast.walk(ast.parse(src)):
