@@ -7,9 +7,10 @@ a scratch folder, applies the one edit there, and executes the chapters whose so
 (nbval, fast mode, ``PYTHONPATH`` pointing at the scratch copy). A mutation is **caught** when at least one of
 those chapters fails. The working tree is never modified.
 
-Sites are the numeric operands of arithmetic (``ast.BinOp``) inside public functions of ``sslbook/theory/``,
-``sslbook/losses.py``, ``sslbook/probes.py`` and ``sslbook/metrics.py`` that some chapter calls, excluding 0, ±1
-and argument-check helpers; ``--n`` of them are drawn with ``--seed`` (default: all curated edits plus 30 drawn sites).
+Sites are the numeric operands of arithmetic (``ast.BinOp``) inside public functions of ``sslbook/theory/``
+(with its subpackages), ``sslbook/losses/``, ``sslbook/probes.py`` and ``sslbook/metrics.py`` that some chapter
+calls, excluding 0, ±1 and argument-check helpers; ``--n`` of them are drawn with ``--seed`` (default: all curated
+edits plus 30 drawn sites).
 
 Usage: ``python bench/plant_errors.py [--n 30] [--seed 0] [--jobs 2] [--json _build/bench/plant-errors.json]``.
 Not part of CI (it executes chapters dozens of times).
@@ -63,7 +64,7 @@ CURATED: list[tuple[str, str, str, str]] = [
      "s += w * math.sqrt(np.trace(cov)) * float(p @ np.linalg.norm(F, axis=1))", "s(f) with the trace"),
     ("sslbook/theory/curl/negatives.py", "return float(total / (8.0 * math.log(2.0) * b))",
      "return float(total / (4.0 * math.log(2.0) * b))", "block-gap constant 4 ln 2 instead of 8 ln 2"),
-    ("sslbook/losses.py", "off_sq = gram.pow(2).masked_fill(eye, 0.0).sum() / (b * (b - 1))",
+    ("sslbook/losses/spectral.py", "off_sq = gram.pow(2).masked_fill(eye, 0.0).sum() / (b * (b - 1))",
      "off_sq = gram.pow(2).masked_fill(eye, 0.0).sum() / (b * b)", "batch spectral loss over B^2 (biased)"),
     ("sslbook/theory/inductive_biases.py", "gap2 = lam[k - 1] ** 2 - lam[k] ** 2", "gap2 = lam[k - 1] - lam[k]",
      "Davis-Kahan without squares"),
@@ -78,9 +79,8 @@ def chapters() -> dict[Path, str]:
 
 
 def function_sites(texts: dict[Path, str]) -> list[dict]:
-    files = sorted((ROOT / "sslbook" / "theory").glob("*.py")) + [ROOT / "sslbook" / "losses.py",
-                                                                   ROOT / "sslbook" / "probes.py",
-                                                                   ROOT / "sslbook" / "metrics.py"]
+    files = (sorted((ROOT / "sslbook" / "theory").rglob("*.py")) + sorted((ROOT / "sslbook" / "losses").rglob("*.py"))
+             + [ROOT / "sslbook" / "probes.py", ROOT / "sslbook" / "metrics.py"])
     sites = []
     for f in files:
         src = f.read_text()
