@@ -384,17 +384,17 @@ def bench_exact(quick: bool) -> dict:
     def make_curl(n):
         return ([rng.standard_normal((n, d)) for _ in range(C)], np.full(C, 1.0 / C))
 
-    case("CURL exact losses (curl_exact_losses)", "sslbook.theory", "curl_exact_losses",
+    case("CURL exact losses (curl.exact_losses)", "sslbook.theory.curl", "exact_losses",
          "O(C^2 n^3): slope 3 in n (C=4 classes fixed)", [4, 8, 16, 24, 32, 48],
-         make_curl, lambda f, r: importlib.import_module("sslbook.theory").curl_exact_losses(f, r), "n per class")
+         make_curl, lambda f, r: importlib.import_module("sslbook.theory.curl").exact_losses(f, r), "n per class")
 
     # sampled counterpart: M tuples, k=1 negative
     def make_sample(m):
         return (rng.standard_normal((m, d)), rng.standard_normal((m, 1, d)), rng.standard_normal((m, 1, d)))
 
-    case("CURL sampled losses (curl_sample_losses)", "sslbook.theory", "curl_sample_losses",
+    case("CURL sampled losses (curl.sample_losses)", "sslbook.theory.curl", "sample_losses",
          "O(M k d): slope 1 in M", [10**3, 10**4, 10**5, 10**6], make_sample,
-         lambda a, p, q: importlib.import_module("sslbook.theory").curl_sample_losses(a, p, q), "M tuples")
+         lambda a, p, q: importlib.import_module("sslbook.theory.curl").sample_losses(a, p, q), "M tuples")
 
     # spectral closed form: eigendecomposition of an N x N matrix, O(N^3)
     def make_spec(n):

@@ -22,15 +22,12 @@ from torch import nn
 
 from sslbook._shapes import Shape, check_shapes
 from sslbook._validation import check_array, check_choice, check_float, check_int, check_memory
-from sslbook.data import prompts
 
 __all__ = [
     "LMOutputs",
     "ProbeResult",
     "SoftmaxLM",
     "features",
-    "lm_features",
-    "lm_outputs",
     "logistic_probe",
     "outputs",
 ]
@@ -341,26 +338,3 @@ def logistic_probe(features, p_task, q_pos, *, u=None, intercept: bool = False, 
     loss = float(-(pt * (q * log_expit(m) + (1 - q) * log_expit(-m))).sum())
     acc = float((pt * np.where(m > 0, q, np.where(m < 0, 1 - q, 0.5))).sum())
     return ProbeResult(loss=loss, accuracy=acc, u=w[: G.shape[1]].copy(), b=float(w[-1]) if intercept else 0.0)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Deprecated aliases, kept while the chapters use the old names (issue #16; see the lead's rename map)
-# ---------------------------------------------------------------------------------------------------------------
-
-lm_outputs = outputs
-"""Deprecated alias of :func:`outputs`."""
-
-lm_features = features
-"""Deprecated alias of :func:`features`."""
-
-PromptHMM = prompts.PromptHMM
-"""Deprecated alias of :class:`sslbook.data.PromptHMM` (moved to :mod:`sslbook.data.prompts`)."""
-
-prompt_hmm = prompts.prompt_hmm
-"""Deprecated alias of :func:`sslbook.data.prompt_hmm` (moved to :mod:`sslbook.data.prompts`)."""
-
-LMTask = prompts.LMTask
-"""Deprecated alias of :class:`sslbook.data.LMTask` (moved to :mod:`sslbook.data.prompts`)."""
-
-hidden_class_task = prompts.hidden_class_task
-"""Deprecated alias of :func:`sslbook.data.hidden_class_task` (moved to :mod:`sslbook.data.prompts`)."""

@@ -397,10 +397,9 @@ _LM_CACHE: dict = {}
 def _lm_language():
     """The prompt-HMM language of tests/test_lm.py (cached): spec and its contexts of length 2."""
     if not _LM_CACHE:
-        from sslbook import lm
-        from sslbook.data import HMM
+        from sslbook.data import HMM, prompt_hmm
 
-        spec = lm.prompt_hmm(2, 3, np.random.default_rng(0), prompt_rate=0.3)
+        spec = prompt_hmm(2, 3, np.random.default_rng(0), prompt_rate=0.3)
         _LM_CACHE["spec"] = spec
         _LM_CACHE["enum"] = HMM(spec.pi, spec.A, spec.B).enumerate_contexts(2)
     return _LM_CACHE["spec"], _LM_CACHE["enum"]
@@ -414,7 +413,7 @@ def _lm_model(vocab=6):
 
 
 def _lm_outputs():
-    from sslbook.lm import lm_outputs
+    from sslbook.lm import outputs as lm_outputs
 
     _, enum = _lm_language()
     return lm_outputs(_lm_model(), enum.contexts)
@@ -1115,8 +1114,6 @@ EXEMPT: dict[str, str] = {
     "sslbook.theory.curl.tasks.KWayTaskAverage": "result container built by curl_task_average() (frozen dataclass)",
     "sslbook.spread.Spread": "result container built by spread() (frozen dataclass)",
     # --- train additions
-    "sslbook.lm.lm_outputs": "deprecated alias of sslbook.lm.outputs (the same function, registered)",
-    "sslbook.lm.lm_features": "deprecated alias of sslbook.lm.features (the same function, registered)",
     "sslbook.train.batches.check_batch": "fit()'s per-step check of a sampled batch; its errors are tested in "
                                          "tests/test_train.py (None, empty arrays, nested entries)",
     "sslbook.train.checks.LossMonitor": "fit()'s loss buffer, built by fit() from its checked arguments",
@@ -1279,9 +1276,9 @@ WRONG_TOKEN_RANGES = {
     "float tokens (truncated by .long())": (
         lambda: _softmax_lm()(torch.tensor([[0.7, 1.2]])), TypeError, "contexts"),
     "lm_outputs token >= vocab": (
-        lambda: __import__("sslbook.lm").lm.lm_outputs(_softmax_lm(), np.array([[0, 4]])), ValueError, "contexts"),
+        lambda: __import__("sslbook.lm").lm.outputs(_softmax_lm(), np.array([[0, 4]])), ValueError, "contexts"),
     "lm_outputs float tokens": (
-        lambda: __import__("sslbook.lm").lm.lm_outputs(_softmax_lm(), torch.tensor([[0.5, 1.0]])), TypeError,
+        lambda: __import__("sslbook.lm").lm.outputs(_softmax_lm(), torch.tensor([[0.5, 1.0]])), TypeError,
         "contexts"),
     "train_lm sampler token >= vocab": (
         lambda: __import__("sslbook.train").train.train_lm(  # noqa: E501
@@ -1390,7 +1387,7 @@ DEGENERATE_WEIGHTS = {
     "xent_lm negative target probability": (lambda: __import__("sslbook.losses").losses.xent_lm(
         torch.zeros(1, 3), torch.tensor([[1.5, -0.5, 0.0]])), ValueError, "target"),
     "prompt_hmm stickiness 1 (reducible chain)": (
-        lambda: __import__("sslbook.lm").lm.prompt_hmm(2, 4, rng=0, stickiness=1.0), ValueError, "stickiness"),
+        lambda: __import__("sslbook.data").data.prompt_hmm(2, 4, rng=0, stickiness=1.0), ValueError, "stickiness"),
 }
 
 
@@ -1461,7 +1458,7 @@ HUGE_MEMORY = {
         2, 2, 10**6, 3), "d1"),
     "lm_batches batch_size=10**11": (lambda: __import__("sslbook.train").train.lm_batches(
         np.zeros((2, 2), int), [0.5, 0.5], np.full((2, 3), 1 / 3), batch_size=10**11), "batch_size"),
-    "prompt_hmm n_states=10**6": (lambda: __import__("sslbook.lm").lm.prompt_hmm(10**6, 4, rng=0), "n_states"),
+    "prompt_hmm n_states=10**6": (lambda: __import__("sslbook.data").data.prompt_hmm(10**6, 4, rng=0), "n_states"),
     "mean_classifier n_classes=10**11": (lambda: __import__("sslbook.probes").probes.mean_classifier(
         arr(6, 2), labels(6), n_classes=10**11), "n_classes"),
 }

@@ -44,7 +44,7 @@ def test_task_average_matches_ordered_tuples_and_k_negative_losses(loss, k):
     avg = task_average(feats, rho, k=k, loss=loss)
     tot, dis, p = _brute(feats, rho, k, loss)
     np.testing.assert_allclose([avg.L_mu_tilde, avg.distinct, avg.p_distinct], [tot, dis, p], rtol=1e-10)
-    ref = theory.curl_k_negative_losses(feats, rho, k=k, loss=loss)
+    ref = theory.curl.k_negative_losses(feats, rho, k=k, loss=loss)
     np.testing.assert_allclose(avg.L_mu_tilde, ref.L_mu_tilde, rtol=1e-10)
     np.testing.assert_allclose(avg.tau_k, ref.tau_k, rtol=1e-12)
 
@@ -55,7 +55,7 @@ def test_law_sums_to_one_and_label_law_is_uniform_over_singletons():
     np.testing.assert_allclose(law.prob.sum(), 1.0, rtol=1e-12)
     # the multiset (0, 1, 2, 2): anchor 0 or 1, each first in 3!/2! orderings
     row = [i for i, t in enumerate(law.tasks) if tuple(t) == (0, 1, 2, 2)][0]
-    expected = 2 * math.factorial(3) / 2 * rho[0] * rho[1] * rho[2] ** 2 / (1 - theory.curl_tau_k(rho, 3))
+    expected = 2 * math.factorial(3) / 2 * rho[0] * rho[1] * rho[2] ** 2 / (1 - theory.curl.tau_k(rho, 3))
     np.testing.assert_allclose(law.prob[row], expected, rtol=1e-12)
 
 
@@ -93,7 +93,7 @@ def test_spread():
 def test_plain_enumeration_matches_curl_exact_losses(loss):
     feats, rho = _instance(7, n_classes=3)
     ref = theory.enumerated_losses(feats, rho, loss=loss)
-    pkg = theory.curl_exact_losses(feats, rho, loss=loss)
+    pkg = theory.curl.exact_losses(feats, rho, loss=loss)
     np.testing.assert_allclose([ref["L_un"], ref["L_eq"], ref["L_neq"], ref["L_mu"], ref["tau"]],
                                [pkg.L_un, pkg.L_eq, pkg.L_neq, pkg.L_mu_sup, pkg.tau], rtol=1e-10)
     ln = theory.enumerated_losses(feats, rho, loss=lambda v: np.logaddexp(0.0, -v))

@@ -7,7 +7,8 @@ import pytest
 
 from sslbook.data import ContrastiveTuples, LatentClassModel
 from sslbook.testing import assert_close_mc
-from sslbook.theory import curl_tau, curl_tau_k
+from sslbook.theory.curl import tau as curl_tau
+from sslbook.theory.curl import tau_k as curl_tau_k
 
 
 @pytest.fixture

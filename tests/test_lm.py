@@ -176,13 +176,6 @@ def test_bad_input(language):
         data.hidden_class_task(None, enum.contexts, enum.posterior, enum.probs, prompt=True)
 
 
-def test_deprecated_aliases_are_the_moved_objects():
-    """The old names keep working (the chapters use them until the renames of issue #16 are applied)."""
-    assert lm.lm_outputs is lm.outputs and lm.lm_features is lm.features
-    assert lm.PromptHMM is data.PromptHMM and lm.prompt_hmm is data.prompt_hmm
-    assert lm.LMTask is data.LMTask and lm.hidden_class_task is data.hidden_class_task
-
-
 def test_data_does_not_import_the_learning_layer():
     """Layers: sslbook.data imports only theory and _validation (never train, lm or models)."""
     import ast

@@ -54,7 +54,7 @@ def test_refined_coverage_matches_generalized_eigenvalue_and_dominates_gamma():
     gam = theory.refined_coverage(pt, pc, g)
     mt, ml = np.einsum("s,si,sj->ij", pt, g, g), np.einsum("s,si,sj->ij", pc, g, g)
     np.testing.assert_allclose(gam, 1 / eigh(mt, ml, eigvals_only=True).max(), rtol=1e-10)
-    assert gam >= theory.lm_gamma(pt, pc) - 1e-12
+    assert gam >= theory.natural_tasks.coverage(pt, pc) - 1e-12
     assert np.linalg.eigvalsh(ml - gam * mt).min() > -1e-12
     assert np.linalg.eigvalsh(ml - 1.01 * gam * mt).min() < 0
     # one-dimensional indicator features of a single context give back the ratio p_L / p_T there

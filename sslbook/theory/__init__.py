@@ -91,22 +91,3 @@ __all__ = [
     *quad.__all__,
     *synthesis.__all__,
 ]
-
-# Deprecated aliases: the names before the concept renames (issue 16), listed with their new names in the API
-# reference (book/api/sslbook.theory.md). Not exported (not in __all__); kept only while a chapter still uses
-# them, then removed. The curves of the explorers moved to sslbook.explorers (theory does not build data
-# instances), so they have no alias here: theory.lm_bound_curve is explorers.lm_bound_curve.
-curl_tau = curl.tau
-curl_tau_k = curl.tau_k
-curl_lemma43_bound = curl.surrogate_bound
-curl_exact_losses = curl.exact_losses
-curl_sample_losses = curl.sample_losses
-curl_k_negative_losses = curl.k_negative_losses
-curl_block_loss = curl.block_loss
-curl_block_gap_bound = curl.block_gap_bound
-theorem45_bound = curl.collision_refined_bound
-lm_epsilon = natural_tasks.excess_cross_entropy
-lm_gamma = natural_tasks.coverage
-lm_downstream_bound = natural_tasks.natural_task_bound
-lm_noise_scale = natural_tasks.noise_scale
-lm_coverage_mixture = natural_tasks.coverage_mixture

@@ -1,6 +1,6 @@
 r"""Plain enumerations of the one-negative CURL losses: the independent route the chapters check against.
 
-:func:`sslbook.theory.curl_exact_losses` computes the exact losses of a finite latent-class model with
+:func:`sslbook.theory.curl.exact_losses` computes the exact losses of a finite latent-class model with
 vectorised sums. The function here computes the same quantities by the most direct loop, over every ordered
 pair of classes :math:`(c^+,c^-)` and every triple of support points :math:`(x,x^+,x^-)`, with the two surrogate
 losses typed out; it shares no code with :mod:`sslbook.theory.curl`, so pinning one to the other tests both.
