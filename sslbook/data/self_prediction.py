@@ -153,7 +153,7 @@ class CIGaussianMixture:
 @dataclass(frozen=True)
 class LinearGaussianACI:
     r"""Jointly Gaussian :math:`(Y, Z, X_1, X_2)` with zero mean: :math:`\bar Y=[Y;Z]\sim\mathcal N(0, I_{k+m})`,
-    :math:`X_i=B_i\bar Y+N_i` with noise :math:`(N_1,N_2)` independent of :math:`\bar Y`,
+    :math:`X_i=\Lambda_i\bar Y+N_i` with noise :math:`(N_1,N_2)` independent of :math:`\bar Y`,
     :math:`\mathrm{Cov}(N_i)=S_i`, :math:`\mathrm{Cov}(N_1,N_2)=C_{12}`. CI given :math:`\bar Y` holds exactly
     when :math:`C_{12}=0`, and then :math:`\Sigma_{12\mid\bar Y}=C_{12}`.
 
@@ -162,7 +162,9 @@ class LinearGaussianACI:
     Parameters
     ----------
     B1 : array_like, shape (d1, k + m)
+        The loadings :math:`\Lambda_1` (the code keeps the name ``B1``).
     B2 : array_like, shape (d2, k + m)
+        The loadings :math:`\Lambda_2`.
     S1 : array_like, shape (d1, d1)
     S2 : array_like, shape (d2, d2)
     C12 : array_like, shape (d1, d2)
@@ -188,8 +190,8 @@ class LinearGaussianACI:
     @classmethod
     def random(cls, k: int, m: int, d1: int, d2: int, *, violation: float = 0.0, signal2: float = 1.0,
                rng=None) -> LinearGaussianACI:
-        r"""A random instance: Gaussian :math:`B_1`, :math:`B_2` (entries :math:`\mathcal N(0,1/(k+m))`,
-        :math:`B_2` times ``signal2``), :math:`S_1=I`, :math:`S_2=I` and
+        r"""A random instance: Gaussian :math:`\Lambda_1`, :math:`\Lambda_2` (entries :math:`\mathcal N(0,1/(k+m))`,
+        :math:`\Lambda_2` times ``signal2``), :math:`S_1=I`, :math:`S_2=I` and
         :math:`C_{12}=\text{violation}\cdot U V^\top` with :math:`U, V` having orthonormal columns, so the noise
         covariance is PSD for :math:`0\le\text{violation}\le1` (CI at ``violation=0``).
 
@@ -200,7 +202,7 @@ class LinearGaussianACI:
         violation : float
             In [0, 1].
         signal2 : float
-            Scale of :math:`B_2` (a small value makes :math:`\sigma_{\min}(A)` small).
+            Scale of :math:`\Lambda_2` (a small value makes :math:`\sigma_{\min}(A)` small).
         rng : numpy.random.Generator or int, optional
         """
         k = check_int("k", k, minimum=1)
@@ -235,8 +237,8 @@ class LinearGaussianACI:
     @property
     def cov(self) -> np.ndarray:
         r"""Analytic joint covariance of :math:`(Y, Z, X_1, X_2)`:
-        :math:`\Sigma_{\bar Y\bar Y}=I`, :math:`\Sigma_{X_i\bar Y}=B_i`,
-        :math:`\Sigma_{X_iX_j}=B_iB_j^\top+\mathrm{Cov}(N_i,N_j)`."""
+        :math:`\Sigma_{\bar Y\bar Y}=I`, :math:`\Sigma_{X_i\bar Y}=\Lambda_i`,
+        :math:`\Sigma_{X_iX_j}=\Lambda_i\Lambda_j^\top+\mathrm{Cov}(N_i,N_j)`."""
         r = self.B1.shape[1]
         B = np.vstack([self.B1, self.B2])
         noise = np.block([[self.S1, self.C12], [self.C12.T, self.S2]])

@@ -182,13 +182,13 @@ class SeparationCertificate:
     c : float or None
         Its bias.
     lam : numpy.ndarray or None
-        When not separable: a Farkas certificate :math:`\lambda\ge0`, :math:`\sum_i\lambda_i=1`,
-        :math:`\sum_i\lambda_i s_i(G_i,1)=0`: the classes have equal mass 1/2 in :math:`\lambda` and the
-        :math:`\lambda`-weighted means of their features coincide.
+        When not separable: a Farkas certificate :math:`\zeta\ge0`, :math:`\sum_i\zeta_i=1`,
+        :math:`\sum_i\zeta_i s_i(G_i,1)=0`: the classes have equal mass 1/2 in :math:`\zeta` and the
+        :math:`\zeta`-weighted means of their features coincide.
     residual : float
-        :math:`\|\sum_i\lambda_i s_i(G_i,1)\|_\infty` (0 up to rounding for a valid certificate), or ``nan``.
+        :math:`\|\sum_i\zeta_i s_i(G_i,1)\|_\infty` (0 up to rounding for a valid certificate), or ``nan``.
     hull_point : numpy.ndarray or None
-        The common point :math:`2\sum_{y_i=1}\lambda_iG_i` of the two convex hulls.
+        The common point :math:`2\sum_{y_i=1}\zeta_iG_i` of the two convex hulls.
     """
 
     separable: bool
@@ -205,9 +205,9 @@ def separating_head_lp(G: Any, y: Any) -> SeparationCertificate:
 
     Primal: find :math:`(b,c)` with :math:`s_i(b^\top G_i+c)\ge1` for all i (:math:`s_i=2y_i-1`); on a finite
     set this is feasible iff some head :math:`1[b^\top G+c\ge0]` has zero error. If it is infeasible, Farkas'
-    lemma gives :math:`\lambda\ge0`, :math:`\sum\lambda_i=1`, :math:`\sum_i\lambda_is_i(G_i,1)=0`, found by a
+    lemma gives :math:`\zeta\ge0`, :math:`\sum\zeta_i=1`, :math:`\sum_i\zeta_is_i(G_i,1)=0`, found by a
     second LP and returned so that it can be checked independently: for any head
-    :math:`\sum_i\lambda_i s_i(b^\top G_i+c)=0`, impossible if every term were positive.
+    :math:`\sum_i\zeta_i s_i(b^\top G_i+c)=0`, impossible if every term were positive.
 
     See: Chapter "Latent-variable languages: HMMs and head tuning", Proposition "A certified failure".
 

@@ -120,12 +120,14 @@ def refined_coverage(p_task: ArrayLike, p_context: ArrayLike, g: ArrayLike) -> f
     r"""Data-dependent (matrix) coverage coefficient of a task distribution along features :math:`g`.
 
     .. math:: \gamma(p_{\mathcal T};g)=\sup\{\alpha>0:\ \alpha\,\mathbb E_{p_{\mathcal T}}[gg^\top]\preceq
-              \mathbb E_{p_L}[gg^\top]\}=\frac1{\lambda_{\max}\big(M_L^{+1/2}M_{\mathcal T}M_L^{+1/2}\big)},
+              \mathbb E_{p_L}[gg^\top]\}
+              =\frac1{\lambda_{\max}\big(\Gamma_L^{+1/2}\Gamma_{\mathcal T}\Gamma_L^{+1/2}\big)},
 
-    with :math:`M_p=\mathbb E_{s\sim p}[g(s)g(s)^\top]`; it is 0 when :math:`M_{\mathcal T}` has a direction outside
-    the range of :math:`M_L` and :math:`+\infty` when :math:`M_{\mathcal T}=0`. It gives the change of measure
-    :math:`\mathbb E_{p_{\mathcal T}}(a^\top g)^2\le\gamma(p_{\mathcal T};g)^{-1}\mathbb E_{p_L}(a^\top g)^2` for every
-    :math:`a`, and :math:`\gamma(p_{\mathcal T};g)\ge\gamma(p_{\mathcal T})` of
+    with :math:`\Gamma_p=\mathbb E_{s\sim p}[g(s)g(s)^\top]`; it is 0 when :math:`\Gamma_{\mathcal T}` has a
+    direction outside the range of :math:`\Gamma_L` and :math:`+\infty` when :math:`\Gamma_{\mathcal T}=0`. It
+    gives the change of measure
+    :math:`\mathbb E_{p_{\mathcal T}}(a^\top g)^2\le\gamma(p_{\mathcal T};g)^{-1}\mathbb E_{p_L}(a^\top g)^2` for
+    every :math:`a`, and :math:`\gamma(p_{\mathcal T};g)\ge\gamma(p_{\mathcal T})` of
     :func:`sslbook.theory.natural_tasks.coverage` for every :math:`g`.
     Unlike :math:`\gamma(p_{\mathcal T})` it can exceed 1.
 
@@ -156,9 +158,9 @@ def refined_coverage(p_task: ArrayLike, p_context: ArrayLike, g: ArrayLike) -> f
     if not keep.any():
         return float("inf") if np.abs(m_task).max() <= tol else 0.0
     U, lam = evecs[:, keep], evals[keep]
-    outside = m_task - U @ (U.T @ m_task @ U) @ U.T        # part of M_T outside range(M_L)
+    outside = m_task - U @ (U.T @ m_task @ U) @ U.T        # part of Gamma_T outside range(Gamma_L)
     if np.abs(outside).max() > 1e-9 * max(np.abs(m_task).max(), 1e-300):
         return 0.0
-    W = U / np.sqrt(lam)                                     # M_L^{+1/2} restricted to its range
+    W = U / np.sqrt(lam)                                     # Gamma_L^{+1/2} restricted to its range
     top = np.linalg.eigvalsh(W.T @ m_task @ W).max()
     return float("inf") if top <= 0 else float(1.0 / top)

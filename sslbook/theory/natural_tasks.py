@@ -147,7 +147,7 @@ def logistic_loss(m: ArrayLike) -> np.ndarray:
     Parameters
     ----------
     m : array_like
-        Margins :math:`y\,(\lambda^\top g+b)`.
+        Margins :math:`y\,(a^\top g+b)`.
     """
     return np.logaddexp(0.0, -check_array("m", m, ndim=None))
 
@@ -157,7 +157,7 @@ def natural_task_loss(scores: ArrayLike, labels: ArrayLike, p_task: ArrayLike, *
     r"""Population loss of a linear classifier on a finite task: :math:`\sum_s p_{\mathcal T}(s)\,\ell(y_s\,u_s)`.
 
     ``scores`` are the classifier outputs :math:`u_s`, e.g. :math:`v^\top p_{\cdot\mid s}-c` or
-    :math:`\lambda^\top\Phi p_{f(s)}-c`. ``loss`` is ``"logistic"`` (:func:`logistic_loss`) or ``"hinge"``
+    :math:`a^\top\Phi p_{f(s)}-c`. ``loss`` is ``"logistic"`` (:func:`logistic_loss`) or ``"hinge"``
     (:math:`\max(0,1-m)`), both 1-Lipschitz.
 
     See: Chapter "Natural tasks and the square-root guarantee", Definition "Natural task".
@@ -183,7 +183,7 @@ def natural_task_loss(scores: ArrayLike, labels: ArrayLike, p_task: ArrayLike, *
 def modified_pinsker_bound(v: ArrayLike, excess: ArrayLike) -> np.ndarray:
     r"""Right side of the modified Pinsker inequality, :math:`\sqrt{2\|v\|_\infty^2\,\mathrm{excess}}`.
 
-    For :math:`v=\Phi^\top\lambda`: :math:`|v^\top(p_\theta-p^*_{\cdot\mid s})|\le
+    For :math:`v=\Phi^\top a`: :math:`|v^\top(p_\theta-p^*_{\cdot\mid s})|\le
     \sqrt{2\|v\|_\infty^2(\ell_{\mathrm{xent},s}(\theta)-\inf_{\theta'}\ell_{\mathrm{xent},s}(\theta'))}`.
 
     See: Chapter "Natural tasks and the square-root guarantee", Lemma "Modified Pinsker".

@@ -209,7 +209,7 @@ def quad_downstream_bound(tau: float, v: ArrayLike, eps: float, gamma: float) ->
     r"""Downstream guarantee for :math:`\epsilon`-optimal Quad features: :math:`\tau+\|v\|_2\sqrt{2\epsilon/\gamma}`.
 
     If :math:`\mathbb E_{s\sim p_L}[\ell_{quad,s}(f(s),\Phi)-\ell_{quad,s}(f^*(s),\Phi)]\le\epsilon` and the task
-    has loss at most :math:`\tau` with the classifier :math:`v=\Phi^\top\lambda` on :math:`p^*_s`, then a linear
+    has loss at most :math:`\tau` with the classifier :math:`v=\Phi^\top a` on :math:`p^*_s`, then a linear
     classifier on :math:`f(s)` has task loss at most this value (1-Lipschitz surrogate, coverage :math:`\gamma`).
     Note the Euclidean norm :math:`\|v\|_2`: the :math:`\|v\|_\infty` form of the softmax case is false here.
 
@@ -220,7 +220,7 @@ def quad_downstream_bound(tau: float, v: ArrayLike, eps: float, gamma: float) ->
     tau : float
         Task loss of the natural-task classifier on the true next-word distributions.
     v : array_like, shape (V,)
-        That classifier, :math:`v=\Phi^\top\lambda`.
+        That classifier, :math:`v=\Phi^\top a`.
     eps : float
         Quad excess pre-training loss, :math:`\ge0`.
     gamma : float
