@@ -18,7 +18,7 @@ import sslbook
 ROOT = Path(__file__).resolve().parents[1]
 API_HTML = ROOT / "_build" / "html" / "book" / "api"
 #: Subpackages documented on one page through their __init__ (members re-exported in __all__).
-FLAT_PACKAGES = ("sslbook.data", "sslbook.explorers", "sslbook.theory.curl", "sslbook.train")
+FLAT_PACKAGES = ("sslbook.data", "sslbook.explorers", "sslbook.losses", "sslbook.theory.curl", "sslbook.train")
 #: Packages with one page per module (``sslbook.theory.spectral`` on ``sslbook.theory.spectral.html``).
 PAGE_PER_MODULE = ("sslbook.theory",)
 
