@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from sslbook._validation import check_array, check_float, check_int
-from sslbook.theory.spectral import normalized_adjacency, spectral_loss
+from sslbook.theory.spectral import normalized_adjacency, spectral_closed_form, spectral_loss
 
 __all__ = [
     "clip_features",
@@ -135,7 +135,7 @@ def minimizer_feature_spectrum(graph_or_W, k: int, *, center: bool = False) -> n
     has the eigenvalues :math:`\max(\lambda_i,0)`, :math:`i\le k`. The covariance is
     :math:`F^\top(I-ss^\top)F` with :math:`s=(\sqrt{w_x})_x`, an eigenvector of :math:`\bar A` for
     :math:`\lambda_1=1`: on a connected graph its eigenvalues are :math:`0,\lambda_2,\dots,\lambda_k`.
-    Computed here from the eigendecomposition of :math:`\bar A` (descending).
+    Computed from :func:`sslbook.theory.spectral.spectral_closed_form` (eigenvalues descending).
 
     See: Chapter "The augmentation graph and the spectral contrastive loss", "The spectrum of the learned features".
 
@@ -156,13 +156,12 @@ def minimizer_feature_spectrum(graph_or_W, k: int, *, center: bool = False) -> n
     k = check_int("k", k, minimum=1, maximum=W.shape[0])
     if not isinstance(center, (bool, np.bool_)):
         raise TypeError(f"center must be a bool, got {type(center).__name__}")
-    lam, U = np.linalg.eigh(Abar)
-    lam, U = lam[::-1][:k], U[:, ::-1][:, :k]
-    top = np.maximum(lam, 0.0)
+    sol = spectral_closed_form(Abar, k)                  # F* = U_k diag(sqrt(max(lambda_i, 0)))
+    top = np.maximum(sol.eigenvalues[:k], 0.0)
     if not center:
         return top
     s = np.sqrt(W.sum(axis=1))
-    F = U * np.sqrt(top)[None, :]
+    F = sol.F
     proj = F.T @ s
     C = F.T @ F - np.outer(proj, proj)
     return np.linalg.eigvalsh((C + C.T) / 2)[::-1]

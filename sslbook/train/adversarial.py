@@ -77,7 +77,7 @@ def train_adversarial_probe(model: nn.Module, sample_batch: Callable[[int], Any]
 
     Each step draws positive pairs with labels :math:`(x_i,x_i^+,y_i)` and minimises
 
-    .. math:: \hat L_{spec}(f)+\lambda\cdot\tfrac12\big(R^2(f(x),y)+R^2(f(x^+),y)\big),
+    .. math:: \hat L_{spec}(f)+\vartheta\cdot\tfrac12\big(R^2(f(x),y)+R^2(f(x^+),y)\big),
 
     where :math:`\hat L_{spec}` is :func:`sslbook.losses.spectral_contrastive` and :math:`R^2` the label variance
     explained by the best linear probe on the batch (:func:`probe_r2`): the encoder *maximises* the probe's
@@ -95,7 +95,7 @@ def train_adversarial_probe(model: nn.Module, sample_batch: Callable[[int], Any]
         attributes ``x``, ``x_pos``, ``y`` such as :class:`sslbook.data.AugmentedPairs`.
     steps : int
     adv_weight : float
-        :math:`\lambda\ge0`.
+        :math:`\vartheta\ge0` (the book's symbol; the glossary keeps \lambda for eigenvalues).
     lr, optimizer, weight_decay, device, progress, desc
         Passed to :func:`fit` (fp32 throughout).
     cpu_threads : int, optional
