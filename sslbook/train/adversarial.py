@@ -95,7 +95,7 @@ def train_adversarial_probe(model: nn.Module, sample_batch: Callable[[int], Any]
         attributes ``x``, ``x_pos``, ``y`` such as :class:`sslbook.data.AugmentedPairs`.
     steps : int
     adv_weight : float
-        :math:`\vartheta\ge0` (the book's symbol; the glossary keeps \lambda for eigenvalues).
+        :math:`\vartheta\ge0` (the book's symbol; the glossary keeps :math:`\lambda` for eigenvalues).
     lr, optimizer, weight_decay, device, progress, desc
         Passed to :func:`fit` (fp32 throughout).
     cpu_threads : int, optional
