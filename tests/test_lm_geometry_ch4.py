@@ -68,7 +68,7 @@ def test_refined_coverage_degenerate_cases():
     pc = np.array([0.5, 0.5, 0.0])
     pt = np.array([0.0, 0.5, 0.5])
     g = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
-    assert theory.refined_coverage(pt, pc, g) == 0.0          # a task direction the corpus never shows
+    assert theory.refined_coverage(pt, pc, g) == pytest.approx(0.0, abs=1e-15)  # a direction the corpus never shows
     assert theory.refined_coverage(pt, pc, np.zeros((3, 2))) == float("inf")
 
 
