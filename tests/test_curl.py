@@ -65,7 +65,7 @@ def brute_one_negative(feats, probs, rho, loss):
 
 def test_tau_values():
     assert curl.tau([0.25] * 4) == pytest.approx(0.25, abs=1e-15)
-    assert curl.tau([1.0, 0.0]) == 1.0
+    assert curl.tau([1.0, 0.0]) == pytest.approx(1.0, abs=1e-15)
     assert curl.tau([0.5, 0.3, 0.2]) == pytest.approx(0.38, abs=1e-15)
     assert curl.tau_k([0.5, 0.3, 0.2], 1) == pytest.approx(curl.tau([0.5, 0.3, 0.2]), abs=1e-15)
     # uniform: 1 - (1 - 1/C)^k

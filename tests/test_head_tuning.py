@@ -57,7 +57,7 @@ def test_head_error_against_loop():
     manual = sum(w[i] for i in range(30) if int(G[i] @ b + 0.3 >= 0) != y[i]) / w.sum()
     assert abs(head_error(G, y, b, c=0.3, weights=w) - manual) < 1e-12
     y_true = (G @ b >= 0).astype(int)
-    assert head_error(G, y_true, b) == 0.0
+    assert head_error(G, y_true, b) == pytest.approx(0.0, abs=1e-15)
     assert head_error(G, y_true, -b) > 0.9  # a wrong head fails
     with pytest.raises(ValueError, match="y"):
         head_error(G, np.full(30, 2), b)
@@ -106,7 +106,7 @@ def test_separating_head_lp():
     b0 = rng.normal(size=3)
     y = (G @ b0 + 0.1 >= 0).astype(int)
     cert = separating_head_lp(G, y)
-    assert cert.separable and head_error(G, y, cert.b, c=cert.c) == 0.0
+    assert cert.separable and head_error(G, y, cert.b, c=cert.c) == pytest.approx(0.0, abs=1e-15)
     assert np.all((2 * y - 1) * (G @ cert.b + cert.c) >= 1 - 1e-7)
     # XOR is not linearly separable: a Farkas certificate exists
     Gx = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
